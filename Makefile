@@ -1,0 +1,159 @@
+# cinit — one GNU Makefile, no configure, no recursion into subdirectories.
+#   make | make test | make demo | make image | make bench | make asan | make fuzz
+#   make install DESTDIR=... PREFIX=... | make clean | make format-check | make tidy
+
+CXX      ?= g++
+CLANGXX  ?= clang++
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+BUILD    ?= build
+WERROR   ?= 1
+FUZZ_TIME ?= 30
+SANITIZE ?= 0
+
+WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion \
+  -Wnon-virtual-dtor -Wold-style-cast -Wcast-qual -Wformat=2 -Wimplicit-fallthrough \
+  -Wmissing-declarations -Wswitch-enum
+ifeq ($(WERROR),1)
+WARNINGS += -Werror
+endif
+
+ifeq ($(SANITIZE),1)
+OPT      := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
+STATIC   :=
+SANLD    := -fsanitize=address,undefined
+else
+OPT      := -O2 -g -D_FORTIFY_SOURCE=2
+STATIC   := -static -Wl,--fatal-warnings
+SANLD    :=
+endif
+
+CPPFLAGS += -I. -MMD -MP
+CXXFLAGS += -std=c++20 $(OPT) $(WARNINGS) -fstack-protector-strong
+LDFLAGS  += -Wl,-z,relro,-z,now $(SANLD)
+
+OBJ := $(BUILD)/obj
+BIN := $(BUILD)/bin
+LIB := $(BUILD)/lib
+
+obj = $(patsubst %.cpp,$(OBJ)/%.o,$(1))
+
+COMMON_SRC   := $(wildcard common/*.cpp)
+SUPLIB_SRC   := $(filter-out supervisor/main.cpp supervisor/sv_main.cpp,$(wildcard supervisor/*.cpp))
+INITLIB_SRC  := $(filter-out init/main.cpp,$(wildcard init/*.cpp))
+LAUNCHLIB_SRC := $(filter-out launcher/main.cpp,$(wildcard launcher/*.cpp))
+UNIT_SRC     := $(wildcard tests/unit/main.cpp tests/unit/*/*_test.cpp)
+
+LIBCOMMON := $(LIB)/libcommon.a
+LAUNCHER_LIBS := -larchive -linih -lboost_filesystem
+
+PROGRAMS := $(BIN)/cinit $(BIN)/setuser $(BIN)/envdir
+ifneq ($(wildcard supervisor/main.cpp),)
+PROGRAMS += $(BIN)/supervisor $(BIN)/sv
+INIT_DEFS := -DCINIT_HAVE_SUPERVISOR=1
+endif
+ifneq ($(wildcard launcher/main.cpp),)
+PROGRAMS += $(BIN)/launcher
+endif
+
+.PHONY: all deps test unit integration asan fuzz bench demo image install clean format-check tidy
+all: $(PROGRAMS)
+
+deps:
+	@scripts/deps.sh
+
+$(OBJ)/%.o: %.cpp
+	@mkdir -p $(@D)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c $< -o $@
+
+$(OBJ)/init/%.o: CPPFLAGS += $(INIT_DEFS)
+
+$(LIBCOMMON): $(call obj,$(COMMON_SRC))
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(BIN)/cinit: $(call obj,$(wildcard init/*.cpp) $(SUPLIB_SRC)) $(LIBCOMMON)
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) $(STATIC) $(LDFLAGS) -o $@ $^
+
+$(BIN)/supervisor: $(call obj,supervisor/main.cpp $(SUPLIB_SRC)) $(LIBCOMMON)
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) $(STATIC) $(LDFLAGS) -o $@ $^
+
+$(BIN)/sv: $(call obj,supervisor/sv_main.cpp $(SUPLIB_SRC)) $(LIBCOMMON)
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) $(STATIC) $(LDFLAGS) -o $@ $^
+
+$(BIN)/setuser: $(call obj,$(wildcard setuser/*.cpp)) $(LIBCOMMON)
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) $(STATIC) $(LDFLAGS) -o $@ $^
+
+$(BIN)/envdir: $(call obj,$(wildcard envdir/*.cpp)) $(LIBCOMMON)
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) $(STATIC) $(LDFLAGS) -o $@ $^
+
+$(OBJ)/launcher/%.o: CPPFLAGS += -DBOOST_ALLOW_DEPRECATED_HEADERS
+$(BIN)/launcher: $(call obj,$(wildcard launcher/*.cpp)) $(LIBCOMMON)
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(LAUNCHER_LIBS)
+
+# Unit tests link the real objects of every library part (not the programs' main.cpp).
+$(OBJ)/tests/%.o: CPPFLAGS += -isystem /usr/include/catch2 -DBOOST_ALLOW_DEPRECATED_HEADERS
+$(BIN)/unit_tests: $(call obj,$(UNIT_SRC) $(SUPLIB_SRC) $(INITLIB_SRC) $(LAUNCHLIB_SRC)) $(LIBCOMMON)
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(LAUNCHER_LIBS)
+
+# `make test`: dependencies (apt, test user), build, unit + integration; last line
+# "N passed, N failed".
+test: deps
+	@$(MAKE) --no-print-directory all $(BIN)/unit_tests
+	@BUILD=$(BUILD) tests/run.sh
+
+unit: all $(BIN)/unit_tests
+	@BUILD=$(BUILD) tests/run.sh unit
+
+integration: all
+	@BUILD=$(BUILD) tests/run.sh integration
+
+# Sanitizers: dynamic (g++ rejects -static with ASan), own build tree, same tests.
+asan: deps
+	@$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=1 all build/asan/bin/unit_tests
+	@BUILD=build/asan ASAN_OPTIONS=detect_leaks=0 tests/run.sh
+
+# libFuzzer targets, one per parser, built with clang against the real sources.
+FUZZ_SRC := $(wildcard tests/fuzz/*_fuzz.cpp)
+FUZZ_BIN := $(patsubst tests/fuzz/%_fuzz.cpp,$(BUILD)/fuzz/%_fuzz,$(FUZZ_SRC))
+FUZZ_OBJ := $(BUILD)/fuzz/obj
+FUZZ_CXXFLAGS := -std=c++20 -g -O1 -I. -DBOOST_ALLOW_DEPRECATED_HEADERS
+FUZZ_LIBOBJ := $(patsubst %.cpp,$(FUZZ_OBJ)/%.o,$(COMMON_SRC) $(SUPLIB_SRC) $(LAUNCHLIB_SRC))
+$(FUZZ_OBJ)/%.o: %.cpp
+	@mkdir -p $(@D)
+	$(CLANGXX) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+$(BUILD)/fuzz/%_fuzz: $(FUZZ_OBJ)/tests/fuzz/%_fuzz.o $(FUZZ_LIBOBJ)
+	$(CLANGXX) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LAUNCHER_LIBS)
+fuzz: deps $(FUZZ_BIN)
+	@FUZZ_TIME=$(FUZZ_TIME) BUILD=$(BUILD) tests/fuzz/run.sh $(FUZZ_BIN)
+
+bench: deps all
+	@BUILD=$(BUILD) bench/run.sh
+
+image: deps all
+	@BUILD=$(BUILD) image/build.sh
+
+demo: deps all
+	@BUILD=$(BUILD) scripts/demo.sh
+
+install: all
+	for p in $(notdir $(PROGRAMS)); do install -D -m 0755 $(BIN)/$$p $(DESTDIR)$(PREFIX)/bin/$$p; done
+
+clean:
+	rm -rf build
+
+SOURCES := $(shell find common init supervisor setuser envdir launcher tests -name '*.[ch]pp' 2>/dev/null)
+format-check:
+	clang-format --dry-run --Werror $(SOURCES)
+
+tidy:
+	clang-tidy $(filter %.cpp,$(SOURCES)) -- -std=c++20 -I. -isystem /usr/include/catch2
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,34 @@
+// Starting a child: posix_spawn (vfork-fast, exec errors reported synchronously) with the
+// child's signal state reset to SIG_DFL and an empty mask, whatever the parent blocks.
+// The caller reaps: in cinit and the supervisor only waitpid(-1) in the loop does.
+#pragma once
+
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace cinit {
+
+struct SpawnOptions {
+  int stdin_fd = -1; // -1: inherit
+  int stdout_fd = -1;
+  int stderr_fd = -1;
+  bool new_session = false; // setsid(): own session and process group
+  bool new_process_group = false;
+  std::string cwd;          // empty: inherit
+  bool path_search = true;  // execvp semantics, over the PATH in `env`
+};
+
+struct SpawnResult {
+  pid_t pid = -1;
+  int error = 0; // errno of fork or exec when pid == -1
+};
+
+// `env` entries are "NAME=value"; an empty `argv` is EINVAL.
+SpawnResult spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                  const SpawnOptions& opts = {});
+
+// Exit status in the shell's convention: the code, or 128+N for death by signal N.
+int shell_status(int wait_status);
+
+} // namespace cinit
