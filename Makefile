@@ -103,21 +103,28 @@ $(BIN)/unit_tests: $(call obj,$(UNIT_SRC) $(SUPLIB_SRC) $(INITLIB_SRC) $(LAUNCHL
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(LAUNCHER_LIBS)
 
+# Small programs the integration tests run inside namespaces (dynamic is fine there).
+TEST_HELPERS := $(patsubst tests/helpers/%.cpp,$(BUILD)/test-helpers/%,$(wildcard tests/helpers/*.cpp))
+$(BUILD)/test-helpers/%: tests/helpers/%.cpp
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $<
+
 # `make test`: dependencies (apt, test user), build, unit + integration; last line
 # "N passed, N failed".
 test: deps
-	@$(MAKE) --no-print-directory all $(BIN)/unit_tests
+	@$(MAKE) --no-print-directory all $(BIN)/unit_tests $(TEST_HELPERS)
 	@BUILD=$(BUILD) tests/run.sh
 
 unit: all $(BIN)/unit_tests
 	@BUILD=$(BUILD) tests/run.sh unit
 
-integration: all
+integration: all $(TEST_HELPERS)
 	@BUILD=$(BUILD) tests/run.sh integration
 
 # Sanitizers: dynamic (g++ rejects -static with ASan), own build tree, same tests.
 asan: deps
-	@$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=1 all build/asan/bin/unit_tests
+	@$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=1 all build/asan/bin/unit_tests \
+	  $(patsubst $(BUILD)/%,build/asan/%,$(TEST_HELPERS))
 	@BUILD=build/asan ASAN_OPTIONS=detect_leaks=0 tests/run.sh
 
 # libFuzzer targets, one per parser, built with clang against the real sources.

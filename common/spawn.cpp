@@ -1,8 +1,12 @@
 #include "common/spawn.hpp"
 
+#include "common/syscall.hpp"
+#include "common/unique_fd.hpp"
+
 #include <cerrno>
 #include <csignal>
-#include <spawn.h>
+#include <fcntl.h>
+#include <sys/syscall.h>
 #include <string_view>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -19,22 +23,6 @@ std::vector<char*> to_cstrings(const std::vector<std::string>& v) {
   out.push_back(nullptr);
   return out;
 }
-
-// Keeps posix_spawn's attribute objects paired with their destroy calls.
-struct SpawnAttrs {
-  posix_spawnattr_t attr{};
-  posix_spawn_file_actions_t actions{};
-  SpawnAttrs() {
-    (void)posix_spawnattr_init(&attr);
-    (void)posix_spawn_file_actions_init(&actions);
-  }
-  ~SpawnAttrs() {
-    (void)posix_spawn_file_actions_destroy(&actions);
-    (void)posix_spawnattr_destroy(&attr);
-  }
-  SpawnAttrs(const SpawnAttrs&) = delete;
-  SpawnAttrs& operator=(const SpawnAttrs&) = delete;
-};
 
 // execvp's search, but over the PATH of the environment the child will get (a container's
 // PATH comes from /etc/container_environment, not from the init's own environ).
@@ -64,14 +52,61 @@ std::string resolve(const std::string& name, const std::vector<std::string>& env
   return {};
 }
 
+// Between fork and exec: only async-signal-safe calls, no allocation. Failures go to the
+// parent as an errno over the CLOEXEC pipe.
+[[noreturn]] void exec_child(const char* file, char* const* argv, char* const* envp,
+                             const SpawnOptions& opts, int err_fd) {
+  // Default disposition for every signal, glibc's internal ones (32, 33) included: glibc's
+  // sigaction refuses those and its posix_spawn leaves them ignored across exec. An all-zero
+  // kernel sigaction is SIG_DFL with no flags and an empty mask on every architecture.
+  unsigned long zero[4] = {0, 0, 0, 0};
+  for (int sig = 1; sig < NSIG; ++sig)
+    if (sig != SIGKILL && sig != SIGSTOP)
+      (void)::syscall(SYS_rt_sigaction, sig, zero, nullptr, sizeof(unsigned long));
+  sigset_t none;
+  sigemptyset(&none);
+  (void)::sigprocmask(SIG_SETMASK, &none, nullptr);
+  int err = 0;
+  if (opts.new_session && ::setsid() < 0)
+    err = errno;
+  else if (!opts.new_session && (opts.new_process_group || opts.foreground_tty) &&
+           ::setpgid(0, 0) < 0)
+    err = errno;
+  if (err == 0 && opts.foreground_tty)
+    (void)::tcsetpgrp(STDIN_FILENO, ::getpid()); // best effort: stdin may not be our tty
+  const int fds[3] = {opts.stdin_fd, opts.stdout_fd, opts.stderr_fd};
+  for (int target = 0; target < 3 && err == 0; ++target) {
+    const int fd = fds[target];
+    if (fd < 0)
+      continue;
+    if (fd == target) { // dup2 onto itself keeps FD_CLOEXEC: clear it instead
+      const int flags = ::fcntl(fd, F_GETFD);
+      if (flags < 0 || ::fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) < 0)
+        err = errno;
+    } else if (::dup2(fd, target) < 0) {
+      err = errno;
+    }
+  }
+  if (err == 0 && !opts.cwd.empty() && ::chdir(opts.cwd.c_str()) < 0)
+    err = errno;
+  if (err == 0) {
+    ::execve(file, argv, envp);
+    err = errno;
+  }
+  if (::write(err_fd, &err, sizeof err) < 0) {
+    // Nothing left to tell: the exit code below still says what happened.
+  }
+  ::_exit(err == ENOENT ? 127 : 126);
+}
+
 } // namespace
 
 SpawnResult spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env,
                   const SpawnOptions& opts) {
   if (argv.empty())
     return {-1, EINVAL};
-  std::string file = argv[0];
-  if (opts.path_search) {
+  std::string file = opts.exec_path.empty() ? argv[0] : opts.exec_path;
+  if (opts.path_search && opts.exec_path.empty()) {
     int err = 0;
     file = resolve(argv[0], env, err);
     if (file.empty())
@@ -79,36 +114,24 @@ SpawnResult spawn(const std::vector<std::string>& argv, const std::vector<std::s
   }
   std::vector<char*> cargv = to_cstrings(argv);
   std::vector<char*> cenv = to_cstrings(env);
+  Pipe errors;
+  if (!make_pipe(errors))
+    return {-1, errno};
 
-  SpawnAttrs a;
-  sigset_t all;
-  sigset_t none;
-  sigfillset(&all);
-  sigemptyset(&none);
-  short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
-  if (opts.new_session)
-    flags |= POSIX_SPAWN_SETSID;
-  else if (opts.new_process_group) {
-    flags |= POSIX_SPAWN_SETPGROUP;
-    (void)posix_spawnattr_setpgroup(&a.attr, 0);
+  const pid_t pid = ::fork();
+  if (pid < 0)
+    return {-1, errno};
+  if (pid == 0)
+    exec_child(file.c_str(), cargv.data(), cenv.data(), opts, errors.write.get());
+  errors.write.reset();
+  int child_err = 0;
+  // EOF (0 bytes): exec succeeded and closed the pipe. Otherwise the child reports errno and
+  // exits; reap it here so that no caller sees a process that never ran.
+  if (read_full(errors.read.get(), &child_err, sizeof child_err) ==
+      static_cast<ssize_t>(sizeof child_err)) {
+    (void)retry_eintr([&] { return ::waitpid(pid, nullptr, 0); });
+    return {-1, child_err};
   }
-  (void)posix_spawnattr_setflags(&a.attr, flags);
-  (void)posix_spawnattr_setsigmask(&a.attr, &none);
-  (void)posix_spawnattr_setsigdefault(&a.attr, &all);
-  // dup2 onto the same number clears FD_CLOEXEC in glibc, so an inherited fd stays usable.
-  if (opts.stdin_fd >= 0)
-    (void)posix_spawn_file_actions_adddup2(&a.actions, opts.stdin_fd, STDIN_FILENO);
-  if (opts.stdout_fd >= 0)
-    (void)posix_spawn_file_actions_adddup2(&a.actions, opts.stdout_fd, STDOUT_FILENO);
-  if (opts.stderr_fd >= 0)
-    (void)posix_spawn_file_actions_adddup2(&a.actions, opts.stderr_fd, STDERR_FILENO);
-  if (!opts.cwd.empty())
-    (void)posix_spawn_file_actions_addchdir_np(&a.actions, opts.cwd.c_str());
-
-  pid_t pid = -1;
-  const int err = posix_spawn(&pid, file.c_str(), &a.actions, &a.attr, cargv.data(), cenv.data());
-  if (err != 0)
-    return {-1, err};
   return {pid, 0};
 }
 

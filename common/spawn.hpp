@@ -1,6 +1,6 @@
-// Starting a child: posix_spawn (vfork-fast, exec errors reported synchronously) with the
-// child's signal state reset to SIG_DFL and an empty mask, whatever the parent blocks.
-// The caller reaps: in cinit and the supervisor only waitpid(-1) in the loop does.
+// Starting a child: fork + exec with the child's signal state reset to SIG_DFL and an empty
+// mask, whatever the parent blocks or ignores; exec errors come back synchronously. The caller
+// reaps a started child: in cinit and the supervisor only waitpid(-1) in the loop does.
 #pragma once
 
 #include <string>
@@ -15,8 +15,10 @@ struct SpawnOptions {
   int stderr_fd = -1;
   bool new_session = false; // setsid(): own session and process group
   bool new_process_group = false;
+  bool foreground_tty = false; // own process group, made the foreground of the tty on stdin
   std::string cwd;          // empty: inherit
   bool path_search = true;  // execvp semantics, over the PATH in `env`
+  std::string exec_path;    // run this file instead of argv[0] (argv[0] stays the name)
 };
 
 struct SpawnResult {

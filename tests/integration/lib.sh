@@ -15,8 +15,12 @@ lib_setup() {
   mkdir -p "$T/bin" "$T/etc" "$T/.work" "$T/tmp"
   # The test user cannot reach a checkout under /root: give every case its own copy.
   cp "$SRC_BIN"/* "$T/bin/" 2>/dev/null
+  cp "$SRC_BIN"/../test-helpers/* "$T/bin/" 2>/dev/null
   BIN=$T/bin
   ETC=$T/etc
+  # An empty service dir shadows the host's /etc/service (a symlink into runit's dirs on
+  # Debian), so that no case depends on what the host supervises.
+  mkdir -p "$ETC/service"
   if [ "$MODE" = user ] && [ "$(id -u)" -eq 0 ]; then
     chown -R "$TEST_USER:" "$T"
   fi
@@ -104,4 +108,14 @@ wait_for() {
     sleep 0.05
   done
   return 1
+}
+
+# etc_dir DIR...: makes directories under the upper /etc, owned by whoever runs the case.
+etc_dir() {
+  local d
+  for d in "$@"; do
+    mkdir -p "$ETC/$d"
+    [ "$MODE" = user ] && [ "$(id -u)" -eq 0 ] && chown -R "$TEST_USER:" "$ETC/$d"
+  done
+  return 0
 }

@@ -1,0 +1,98 @@
+#include "init/boot.hpp"
+
+#include "common/log.hpp"
+#include "common/passwd.hpp"
+#include "common/syscall.hpp"
+
+#include <cerrno>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace cinit::init {
+namespace {
+
+void warn_entry(const std::string& path, const std::string& problem) {
+  warn("skipping '" + path + "': " + problem);
+}
+
+} // namespace
+
+ContainerEnv::ContainerEnv(Env inherited, Paths paths)
+    : env_(std::move(inherited)), paths_(std::move(paths)) {
+  if (const auto text = read_file(paths_.group_file))
+    if (const auto g = find_group(parse_group(*text), "docker_env"))
+      group_ = g->gid;
+}
+
+bool ContainerEnv::dir_exists() const {
+  struct stat st {};
+  return ::stat(paths_.env_dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+void ContainerEnv::import_initial() {
+  if (!dir_exists())
+    return;
+  for (auto& [name, value] : read_env_dir(paths_.env_dir, warn_entry))
+    env_.try_emplace(name, std::move(value));
+}
+
+void ContainerEnv::reimport() {
+  if (!dir_exists())
+    return;
+  Env next = read_env_dir(paths_.env_dir, warn_entry);
+  for (const auto& [name, value] : env_)
+    if (env_dump_excluded(name))
+      next.try_emplace(name, value);
+  env_ = std::move(next);
+}
+
+void ContainerEnv::secure(const std::string& path, mode_t mode) const {
+  if (::chmod(path.c_str(), mode) != 0)
+    warn_sys(errno, "unable to chmod '" + path + "'");
+  if (group_ != static_cast<gid_t>(-1) && ::chown(path.c_str(), 0, group_) != 0)
+    warn_sys(errno, "unable to chown '" + path + "'");
+}
+
+void ContainerEnv::dump(bool with_dir) {
+  if (!dir_exists())
+    return; // my_init skips every dump when the dir is missing
+  const uid_t owner = group_ == static_cast<gid_t>(-1) ? static_cast<uid_t>(-1) : 0;
+  const auto write = [&](const std::string& path, const std::string& data) {
+    if (!write_file_atomic(path, data, 0640, owner, group_))
+      warn_sys(errno, "unable to write '" + path + "'");
+  };
+  if (with_dir) {
+    secure(paths_.env_dir, 0750);
+    for (const auto& [name, value] : env_) {
+      if (env_dump_excluded(name) || name[0] == '.' || name.find('/') != std::string::npos)
+        continue;
+      const std::string path = paths_.env_dir + "/" + name;
+      const auto old = read_file(path);
+      if (old && *old == value)
+        secure(path, 0640); // unchanged: only make sure it is not world-readable
+      else
+        write(path, value);
+    }
+  }
+  write(paths_.env_sh, env_to_sh(env_));
+  write(paths_.env_json, env_to_json(env_));
+}
+
+std::vector<std::string> startup_scripts(const std::string& dir) {
+  std::vector<std::string> out;
+  const auto names = list_dir(dir);
+  if (!names) {
+    if (errno != ENOENT)
+      warn_sys(errno, "unable to read '" + dir + "'");
+    return out;
+  }
+  for (const std::string& name : *names) {
+    const std::string path = dir + "/" + name;
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0)
+      out.push_back(path);
+  }
+  return out;
+}
+
+} // namespace cinit::init

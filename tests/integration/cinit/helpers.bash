@@ -1,0 +1,29 @@
+# Shared by the cinit cases: run cinit as PID 1 with the overlaid /etc, capture its output.
+# shellcheck shell=bash
+MODES="root user"
+
+# cinit_run ARGS...: runs "$BIN/cinit ARGS" as PID 1; sets OUT (stdout+stderr) and RC.
+cinit_run() {
+  OUT=$(in_pidns "$BIN/cinit" "$@" 2>&1)
+  RC=$?
+}
+
+# A probe script that records its PID, waits for signals and logs each one it gets.
+# probe_cmd FILE: prints a command line for sh that writes signal names to FILE.
+probe_script() {
+  cat >"$T/probe.sh" <<PROBE
+#!/bin/sh
+for s in HUP INT QUIT USR1 USR2 WINCH; do trap "echo \$s >> $1" \$s; done
+trap "echo TERM >> $1; exit 0" TERM
+echo ready >> $1
+while :; do sleep 0.05; done
+PROBE
+  chmod 755 "$T/probe.sh"
+  [ "$MODE" = user ] && [ "$(id -u)" -eq 0 ] && chown "$TEST_USER:" "$T/probe.sh"
+  return 0
+}
+
+# The pid of the cinit (as seen from the host) that runs with marker argument $1.
+cinit_pid() {
+  pgrep -f -n -- "$BIN/cinit.*$1"
+}
