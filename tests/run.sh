@@ -48,10 +48,17 @@ if [ "$what" = all ] || [ "$what" = integration ]; then
       [ -n "$filter" ] && [[ $name != *$filter* ]] && continue
       start=${EPOCHREALTIME/./}
       log=$(mktemp)
+      # Each case gets its own temp tree; every process whose command line names it is the
+      # case's own, and is killed when the case ends, however it ended.
+      T=$(mktemp -d /tmp/cinit-test.XXXXXX)
+      export T
       timeout -k 5 "${TEST_TIMEOUT:-120}" bash -c \
         "MODE=$mode; source tests/integration/lib.sh; source '$file'; lib_setup; $c" \
         >"$log" 2>&1 </dev/null
       rc=$?
+      pkill -KILL -f -- "$T/" 2>/dev/null
+      sleep 0.05
+      rm -rf "$T" 2>/dev/null
       ms=$(((${EPOCHREALTIME/./} - start) / 1000))
       secs=$((ms / 1000)).$((ms % 1000 / 100))
       if [ $rc -eq 0 ]; then

@@ -10,7 +10,8 @@ SRC_BIN=$(cd "$BUILD/bin" && pwd)
 REPO=$(pwd)
 
 lib_setup() {
-  T=$(mktemp -d /tmp/cinit-test.XXXXXX)
+  # tests/run.sh makes $T (and kills what names it afterwards); standalone use makes its own.
+  [ -n "${T:-}" ] && [ -d "$T" ] || T=$(mktemp -d /tmp/cinit-test.XXXXXX)
   chmod 755 "$T"
   mkdir -p "$T/bin" "$T/etc" "$T/.work" "$T/tmp"
   # The test user cannot reach a checkout under /root: give every case its own copy.
