@@ -1,0 +1,146 @@
+// NVIDIA GPU access without nvidia-container-cli: discovery (plan_gpu, in the launcher before
+// it forks, so that every error comes early, exit 125) and mounting (mount_gpu, in the child's
+// mount namespace before pivot_root). Only the devices asked for enter the container.
+//
+// Selection: `--gpus` (or the INI default) wins over the container's NVIDIA_VISIBLE_DEVICES:
+//   unset, "" or "void"  no GPU at all (nothing is bound)
+//   "none"               NVIDIA_VISIBLE_DEVICES: driver libraries and binaries, no device node
+//                        (NVIDIA's contract); --gpus none: no GPU at all, whatever the image
+//                        asks, and no driver needed (what a docker user means by it)
+//   "all"                every GPU
+//   "0,2" / "GPU-<uuid>" those GPUs (indices in PCI bus order, as nvidia-smi numbers them)
+// Capabilities (NVIDIA_DRIVER_CAPABILITIES, comma list; unset or "": "utility,compute", as
+// Apptainer; "all": every one): utility compute video graphics display compat32 ngx.
+//
+// Where things go in the container:
+//   /dev/nvidia*                   the selected nodes (nvidiactl with any GPU; nvidia-uvm and
+//                                  nvidia-uvm-tools with compute; nvidia-modeset with display)
+//   /usr/local/nvidia/lib64, /lib  driver libraries (64-bit, compat32), on a tmpfs of their own:
+//                                  no file of the image is shadowed, in particular not the CUDA
+//                                  forward-compat libcuda in /usr/local/cuda/compat, which
+//                                  comes first in the linker's order when it is newer than
+//                                  the driver (its purpose) and is left out when older
+//   /usr/bin/nvidia-smi, ...       the driver's binaries
+//   /lib/firmware/nvidia/VERSION, the persistenced socket, the MPS pipe dir: same paths
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cinit::launcher {
+
+// What the user and the image ask for.
+struct GpuRequest {
+  std::optional<std::string> gpus;                // --gpus (nullopt: not given)
+  std::optional<std::string> visible_devices;     // the container's NVIDIA_VISIBLE_DEVICES
+  std::optional<std::string> driver_capabilities; // the container's NVIDIA_DRIVER_CAPABILITIES
+};
+
+// Capability bits.
+enum GpuCap : unsigned {
+  gpu_cap_utility = 1U << 0,
+  gpu_cap_compute = 1U << 1,
+  gpu_cap_video = 1U << 2,
+  gpu_cap_graphics = 1U << 3,
+  gpu_cap_display = 1U << 4,
+  gpu_cap_compat32 = 1U << 5,
+  gpu_cap_ngx = 1U << 6,
+};
+constexpr unsigned gpu_caps_default = gpu_cap_utility | gpu_cap_compute;
+constexpr unsigned gpu_caps_all = (1U << 7) - 1;
+
+// The request for `gpus_flag` (--gpus or the configured default; "" = not given) and the
+// container's environment ("NAME=value" entries: the image's Env with -e applied).
+GpuRequest gpu_request(const std::string& gpus_flag, const std::vector<std::string>& env);
+
+// Parses a capability list ("utility,compute", "all"). Throws SysError on an unknown name.
+unsigned parse_gpu_caps(const std::optional<std::string>& list);
+
+// One GPU the host driver reports.
+struct GpuDevice {
+  unsigned index = 0; // position in PCI bus order
+  unsigned minor = 0; // /dev/nvidia<minor>
+  std::string uuid;   // "GPU-..." (empty when /proc/driver/nvidia/gpus is absent)
+  std::string bus_id;
+  std::string model;
+};
+
+// Lists the host's GPUs under `host_root` (from /proc/driver/nvidia/gpus/*/information, or
+// from the /dev/nvidiaN nodes when that is absent), in index order.
+std::vector<GpuDevice> list_gpus(const std::string& host_root);
+
+// The running driver's version ("550.54.14"), from /proc/driver/nvidia/version or
+// /sys/module/nvidia/version under `host_root`; nullopt when no driver is loaded.
+std::optional<std::string> driver_version(const std::string& host_root);
+
+// One bind mount: `source` is a host path (host root included), `target` a container path.
+struct GpuBind {
+  enum class Kind { device, file, dir, dir_rw };
+  std::string source;
+  std::string target;
+  Kind kind = Kind::file;
+};
+
+// A symlink the mount step creates in the container (inside the driver tmpfs).
+struct GpuSymlink {
+  std::string path;   // container path
+  std::string target; // link text
+};
+
+struct GpuPlan {
+  bool enabled = false; // false: nothing to mount
+  std::string driver_version;
+  unsigned caps = 0;
+  std::vector<GpuDevice> gpus; // the selected GPUs
+  std::vector<GpuBind> binds;  // in mount order
+  std::vector<GpuSymlink> symlinks;
+  std::vector<std::string> lib_dirs; // container dirs holding driver libraries
+};
+
+// Container paths used by the plan.
+constexpr const char* gpu_driver_dir = "/usr/local/nvidia";
+constexpr const char* gpu_lib64_dir = "/usr/local/nvidia/lib64";
+constexpr const char* gpu_lib32_dir = "/usr/local/nvidia/lib";
+constexpr const char* gpu_ld_conf = "/etc/ld.so.conf.d/000-cinit-nvidia.conf";
+
+// Builds the plan. `host_root` "" means $LAUNCHER_HOST_ROOT if set (tests), else "/".
+// `host_path` is the host's PATH for the binaries (empty: a standard one).
+// Throws SysError when a GPU was asked for with --gpus and cannot be given (no driver, no
+// device node, unknown index or UUID, unknown capability). A request that comes only from the
+// image's environment on a host without a driver warns and gives no GPU, so that CUDA images
+// still run on machines without one.
+GpuPlan plan_gpu(const GpuRequest& req, const std::string& host_root = {},
+                 const std::string& host_path = {});
+
+// What mount_gpu did that the container's environment must reflect.
+struct GpuMountResult {
+  bool ldconfig_ran = false;
+  // Set when the image has no ldconfig (or it failed): the driver dirs (after a newer CUDA
+  // forward-compat dir of the image, if any) for LD_LIBRARY_PATH. Empty otherwise.
+  std::string ld_library_path;
+};
+
+// Prepends `result.ld_library_path` to LD_LIBRARY_PATH in `env` ("NAME=value" entries), keeping
+// the image's own value after it. No change when it is empty.
+void apply_gpu_env(std::vector<std::string>& env, const GpuMountResult& result);
+
+// Carries out `plan` under `new_root` (the container's root, not yet pivoted). Call it in the
+// container's mount namespace (with CAP_SYS_ADMIN there), after /dev is set up, before
+// pivot_root, single-threaded. Creates mount points in the fresh overlay upper and on the
+// /dev tmpfs, binds read-only (a read-only bind does not stop ioctl or write on a char device),
+// mounts a tmpfs on /usr/local/nvidia for the libraries and their symlinks, writes
+// /etc/ld.so.conf.d/000-cinit-nvidia.conf and runs the image's own ldconfig chrooted into
+// `new_root` (a short-lived child process), which writes /etc/ld.so.cache into the overlay's
+// upper layer, fresh per run: the image is never modified. Where the container already has
+// /proc/driver/nvidia (a fresh procfs), a read-only tmpfs over it shows only the selected
+// GPUs, with `ModifyDeviceFiles: 0` in params so that the user-space driver does not try to
+// create the nodes it was not given (as libnvidia-container does). Never calls setgroups(): host
+// supplementary groups (e.g. `video` on a 0660 device node) keep working inside.
+// Throws SysError.
+GpuMountResult mount_gpu(const GpuPlan& plan, const std::string& new_root);
+
+// Parses a "550.54.14"-style version into its numbers (empty when it is not one).
+std::vector<unsigned> parse_version(const std::string& v);
+
+} // namespace cinit::launcher

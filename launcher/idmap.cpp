@@ -1,0 +1,135 @@
+#include "launcher/idmap.hpp"
+
+#include "common/syscall.hpp"
+#include "launcher/error.hpp"
+
+#include <boost/process.hpp>
+#include <cstdlib>
+#include <fcntl.h>
+#include <pwd.h>
+#include <unistd.h>
+
+namespace cinit::launcher {
+namespace {
+
+namespace bp = boost::process;
+
+std::optional<unsigned long> parse_ulong(std::string_view s) {
+  if (s.empty() || s.size() > 10)
+    return std::nullopt;
+  unsigned long v = 0;
+  for (const char c : s) {
+    if (c < '0' || c > '9')
+      return std::nullopt;
+    v = v * 10 + static_cast<unsigned long>(c - '0');
+  }
+  return v;
+}
+
+std::string helper_path(const char* name) {
+  // Debian installs both in /usr/bin; PATH is the fallback for other layouts.
+  const std::string fixed = std::string("/usr/bin/") + name;
+  if (::access(fixed.c_str(), X_OK) == 0)
+    return fixed;
+  const auto found = bp::search_path(name);
+  if (found.empty())
+    throw SysError(std::string("unable to find '") + name +
+                   "' (Debian package uidmap); or set LAUNCHER_NO_SUBIDS=1");
+  return found.string();
+}
+
+void write_proc(pid_t pid, const char* file, const std::string& text) {
+  const std::string path = "/proc/" + std::to_string(pid) + "/" + file;
+  const int fd = retry_eintr([&] { return ::open(path.c_str(), O_WRONLY | O_CLOEXEC); });
+  if (fd < 0)
+    throw SysError("unable to open", path, errno);
+  const bool ok = write_full(fd, text);
+  const int err = errno;
+  ::close(fd);
+  if (!ok)
+    throw SysError("unable to write", path, err);
+}
+
+} // namespace
+
+std::optional<SubIdRange> find_subid_range(std::string_view text, std::string_view user,
+                                           unsigned long id) {
+  const std::string id_str = std::to_string(id);
+  while (!text.empty()) {
+    const std::size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    const std::size_t c1 = line.find(':');
+    const std::size_t c2 = c1 == std::string_view::npos ? c1 : line.find(':', c1 + 1);
+    if (c2 == std::string_view::npos)
+      continue;
+    const std::string_view who = line.substr(0, c1);
+    if (who != user && who != id_str)
+      continue;
+    const auto start = parse_ulong(line.substr(c1 + 1, c2 - c1 - 1));
+    const auto count = parse_ulong(line.substr(c2 + 1));
+    if (start && count && *count > 0)
+      return SubIdRange{*start, *count};
+  }
+  return std::nullopt;
+}
+
+IdMapPlan plan_id_map() {
+  IdMapPlan p;
+  p.uid = ::getuid();
+  p.gid = ::getgid();
+  if (const passwd* pw = ::getpwuid(p.uid); pw != nullptr)
+    p.user = pw->pw_name;
+  const char* no = std::getenv("LAUNCHER_NO_SUBIDS");
+  if (no != nullptr && *no != '\0' && std::string_view(no) != "0")
+    return p;
+  const auto uids = read_file("/etc/subuid");
+  const auto gids = read_file("/etc/subgid");
+  if (!uids || !gids)
+    return p;
+  const auto u = find_subid_range(*uids, p.user, p.uid);
+  const auto g = find_subid_range(*gids, p.user, p.uid);
+  if (!u || !g)
+    return p;
+  p.sub_ids = true;
+  p.subuid = *u;
+  p.subgid = *g;
+  return p;
+}
+
+void apply_id_map(pid_t pid, const IdMapPlan& plan) {
+  if (!plan.sub_ids) {
+    // Unprivileged gid_map writes need setgroups denied first (user_namespaces(7)).
+    write_proc(pid, "setgroups", "deny");
+    write_proc(pid, "gid_map", "0 " + std::to_string(plan.gid) + " 1\n");
+    write_proc(pid, "uid_map", "0 " + std::to_string(plan.uid) + " 1\n");
+    return;
+  }
+  const std::string p = std::to_string(pid);
+  // Both helpers run at once: they write different files of the same namespace.
+  std::error_code ec_u, ec_g;
+  bp::child uidmap(helper_path("newuidmap"), p, "0", std::to_string(plan.uid), "1", "1",
+                   std::to_string(plan.subuid.start), std::to_string(plan.subuid.count),
+                   bp::std_in.close(), ec_u);
+  bp::child gidmap(helper_path("newgidmap"), p, "0", std::to_string(plan.gid), "1", "1",
+                   std::to_string(plan.subgid.start), std::to_string(plan.subgid.count),
+                   bp::std_in.close(), ec_g);
+  if (ec_u)
+    throw SysError("unable to run", "newuidmap", ec_u.value());
+  if (ec_g)
+    throw SysError("unable to run", "newgidmap", ec_g.value());
+  uidmap.wait();
+  gidmap.wait();
+  if (uidmap.exit_code() != 0)
+    throw SysError("unable to map user ids: newuidmap " + p + " 0 " + std::to_string(plan.uid) +
+                   " 1 1 " + std::to_string(plan.subuid.start) + " " +
+                   std::to_string(plan.subuid.count) + " exited with status " +
+                   std::to_string(uidmap.exit_code()));
+  if (gidmap.exit_code() != 0)
+    throw SysError("unable to map group ids: newgidmap " + p + " 0 " + std::to_string(plan.gid) +
+                   " 1 1 " + std::to_string(plan.subgid.start) + " " +
+                   std::to_string(plan.subgid.count) + " exited with status " +
+                   std::to_string(gidmap.exit_code()));
+}
+
+} // namespace cinit::launcher

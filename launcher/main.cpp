@@ -1,0 +1,102 @@
+// launcher: argv -> options -> one command. Errors of the launcher itself are one line on
+// stderr and exit 125 (docker/podman); the container's own status passes through.
+#include "common/log.hpp"
+#include "common/version.hpp"
+#include "launcher/cli.hpp"
+#include "launcher/config.hpp"
+#include "launcher/error.hpp"
+#include "launcher/idmap.hpp"
+#include "launcher/import.hpp"
+#include "launcher/namespaces.hpp"
+#include "launcher/runtime.hpp"
+#include "launcher/store.hpp"
+
+#include <csignal>
+#include <exception>
+#include <iostream>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace cinit::launcher;
+
+constexpr int launcher_failure = 125;
+
+void warn_no_subids(const Store& store, const IdMapPlan& plan) {
+  if (!plan.sub_ids)
+    store.warn_once("no-subids", "no /etc/subuid and /etc/subgid range for '" + plan.user +
+                                     "': mapping the user alone to root; images with other "
+                                     "users will not work fully");
+}
+
+int images(const Store& store) {
+  std::cout << "NAME\tLAYERS\n";
+  for (const auto& img : store.list_images())
+    std::cout << img.name << '\t' << img.layers.size() << '\n';
+  return 0;
+}
+
+int dispatch(const Cli& cli) {
+  switch (cli.command) {
+  case Command::help:
+    std::cout << usage(cli.help_topic);
+    return 0;
+  case Command::version:
+    std::cout << "launcher " << cinit::version << '\n';
+    return 0;
+  case Command::import:
+  case Command::images:
+  case Command::rm:
+  case Command::run:
+    break;
+  }
+  const Config cfg = load_config();
+  const Store store(choose_data_root(cfg));
+  switch (cli.command) {
+  case Command::import: {
+    // Unpacking runs as root of a user namespace with the sub-id map, so that owners in the
+    // layers (uid 100, 1000, ...) are kept as the container will see them.
+    const IdMapPlan plan = plan_id_map();
+    warn_no_subids(store, plan);
+    return run_in_userns(plan, [&] { return import_image(store, cli.import); });
+  }
+  case Command::images:
+    return images(store);
+  case Command::rm: {
+    const auto image = store.load_image(cli.rm_name);
+    if (!image)
+      throw SysError("unable to remove image '" + cli.rm_name + "': no such image");
+    // Layers hold files owned by sub-ids: only the namespace's root may remove them.
+    const IdMapPlan plan = plan_id_map();
+    return run_in_userns(plan, [&] {
+      (void)store.remove_image(image->name);
+      return 0;
+    });
+  }
+  case Command::run:
+    return run_container(store, cfg, cli.run);
+  case Command::help:
+  case Command::version:
+    break;
+  }
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  cinit::set_program_name("launcher");
+  // A write to a pipe whose reader died (a helper, the container's first process before
+  // exec) must be an EPIPE error, not our death. The container gets SIG_DFL back before exec.
+  (void)::signal(SIGPIPE, SIG_IGN);
+  try {
+    const Cli cli = parse_cli(std::vector<std::string>(argv + 1, argv + argc));
+    const int code = dispatch(cli);
+    std::cout.flush();
+    return code;
+  } catch (const std::exception& e) {
+    std::cout.flush();
+    cinit::die(launcher_failure, e.what());
+  }
+}

@@ -1,0 +1,30 @@
+// `launcher run`: prepares everything on the host side, clones the container's first process
+// into new user/mount/pid/uts/ipc(/net) namespaces, and relays signals and the exit status.
+#pragma once
+
+#include "launcher/cli.hpp"
+#include "launcher/config.hpp"
+#include "launcher/oci.hpp"
+#include "launcher/store.hpp"
+
+#include <string>
+#include <vector>
+
+namespace cinit::launcher {
+
+// The command: Entrypoint + (CLI command, else the image's Cmd), as docker composes them.
+std::vector<std::string> container_command(const ImageConfig& cfg,
+                                           const std::vector<std::string>& cli_command);
+
+// The environment: the image's Env, then PATH/HOME/HOSTNAME defaults where unset, then -e
+// (K=V, or K copied from `host` when set there). "NAME=value" strings.
+std::vector<std::string> container_env(const std::vector<std::string>& image_env,
+                                       const std::vector<std::string>& cli_env,
+                                       const std::string& hostname,
+                                       const char* const* host_environ);
+
+// Runs the container and returns the launcher's exit status: the command's, 128+N for a
+// signal, 125 when the launcher itself fails (SysError is thrown before the clone).
+int run_container(const Store& store, const Config& cfg, const RunOptions& opts);
+
+} // namespace cinit::launcher

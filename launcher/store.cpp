@@ -1,0 +1,266 @@
+#include "launcher/store.hpp"
+
+#include "common/log.hpp"
+#include "common/syscall.hpp"
+#include "common/unique_fd.hpp"
+#include "launcher/error.hpp"
+#include "launcher/unpack.hpp"
+
+#include <cerrno>
+#include <cstdlib>
+#include <fcntl.h>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+namespace cinit::launcher {
+namespace {
+
+using nlohmann::json;
+
+void make_dirs(const std::string& path, mode_t mode) {
+  std::string cur;
+  std::size_t pos = 0;
+  while (pos != std::string::npos) {
+    pos = path.find('/', pos + 1);
+    cur = path.substr(0, pos);
+    if (cur.empty())
+      continue;
+    if (::mkdir(cur.c_str(), mode) != 0 && errno != EEXIST)
+      throw SysError("unable to create directory", cur, errno);
+  }
+}
+
+// '/' cannot be in a file name and '%' escapes it; names are validated before.
+std::string encode_name(const std::string& name) {
+  std::string out;
+  for (const char c : name) {
+    if (c == '/')
+      out += "%2F";
+    else if (c == '%')
+      out += "%25";
+    else
+      out.push_back(c);
+  }
+  return out;
+}
+
+Image image_from_json(const std::string& text, const std::string& what) {
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("name") || !j["name"].is_string() ||
+      !j.contains("layers") || !j["layers"].is_array() || !j.contains("config"))
+    throw SysError("unable to parse '" + what + "': not an image record");
+  Image img;
+  img.name = j["name"].get<std::string>();
+  for (const auto& l : j["layers"])
+    img.layers.push_back(digest_hex(l.get<std::string>(), what));
+  img.config = parse_image_config(j["config"].dump(), what);
+  return img;
+}
+
+} // namespace
+
+bool unsuitable_for_layers(long magic) {
+  switch (static_cast<unsigned long>(magic)) {
+  case 0x6969UL:     // NFS
+  case 0x517bUL:     // SMB
+  case 0xff534d42UL: // CIFS
+  case 0xfe534d42UL: // SMB2
+  case 0x0bd00bd0UL: // Lustre
+  case 0x47504653UL: // GPFS
+  case 0x5346414fUL: // AFS
+  case 0x00c36400UL: // Ceph
+  case 0x65735546UL: // FUSE
+  case 0x794c7630UL: // overlayfs: cannot be an upper layer's filesystem
+  case 0xf15fUL:     // eCryptfs
+    return true;
+  default:
+    return false;
+  }
+}
+
+std::string choose_data_root(const Config& cfg) {
+  std::string root = cfg.data_root;
+  if (root.empty()) {
+    if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg != nullptr && *xdg == '/')
+      root = std::string(xdg) + "/launcher";
+    else if (const char* home = std::getenv("HOME"); home != nullptr && *home == '/')
+      root = std::string(home) + "/.local/share/launcher";
+    else
+      throw SysError("unable to find a data root: set HOME, XDG_DATA_HOME or data_root");
+  }
+  // statfs the nearest existing ancestor: the root itself may not exist yet.
+  std::string probe = root;
+  struct statfs sf {};
+  while (::statfs(probe.c_str(), &sf) != 0) {
+    const std::size_t slash = probe.rfind('/');
+    if (errno != ENOENT || slash == std::string::npos || probe == "/")
+      throw SysError("unable to statfs", probe, errno);
+    probe = slash == 0 ? "/" : probe.substr(0, slash);
+  }
+  if (!unsuitable_for_layers(static_cast<long>(sf.f_type)))
+    return root;
+  const std::string local = "/var/tmp/launcher-" + std::to_string(::getuid());
+  Store(local).warn_once("data-root", "'" + root +
+                                          "' cannot hold overlay layers (network or FUSE "
+                                          "filesystem): using '" + local + "'");
+  return local;
+}
+
+bool valid_image_name(std::string_view name) {
+  if (name.empty() || name.size() > 200)
+    return false;
+  const auto alnum = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  };
+  if (!alnum(name.front()))
+    return false;
+  for (const char c : name)
+    if (!alnum(c) && std::string_view("._:@/+-").find(c) == std::string_view::npos)
+      return false;
+  return name.find("..") == std::string_view::npos;
+}
+
+Store::Store(std::string root) : root_(std::move(root)) {
+  while (root_.size() > 1 && root_.back() == '/')
+    root_.pop_back();
+  make_dirs(root_, 0700);
+  for (const char* sub : {"/layers", "/images", "/tmp", "/mnt"})
+    if (::mkdir((root_ + sub).c_str(), 0700) != 0 && errno != EEXIST)
+      throw SysError("unable to create directory", root_ + sub, errno);
+}
+
+bool Store::has_layer(const std::string& hex) const {
+  struct stat st {};
+  return ::lstat(layer_path(hex).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+std::string Store::make_temp_dir(const std::string& prefix) const {
+  // The pid in the name lets sweep_temp() tell live imports from dead ones.
+  std::string tmpl = root_ + "/tmp/" + prefix + "-" + std::to_string(::getpid()) + "-XXXXXX";
+  if (::mkdtemp(tmpl.data()) == nullptr)
+    throw SysError("unable to create a temp dir in", root_ + "/tmp", errno);
+  return tmpl;
+}
+
+void Store::commit_layer(const std::string& tmp, const std::string& hex) const {
+  const std::string dst = layer_path(hex);
+  if (::rename(tmp.c_str(), dst.c_str()) == 0)
+    return;
+  const int err = errno;
+  if ((err == EEXIST || err == ENOTEMPTY) && has_layer(hex)) {
+    remove_tree(tmp); // a concurrent import unpacked the same digest first
+    return;
+  }
+  throw SysError("unable to rename", tmp, err);
+}
+
+std::string Store::image_file(const std::string& name) const {
+  return root_ + "/images/" + encode_name(name) + ".json";
+}
+
+void Store::save_image(const Image& img) const {
+  json j = json::object();
+  j["name"] = img.name;
+  json layers = json::array();
+  for (const auto& l : img.layers)
+    layers.push_back("sha256:" + l);
+  j["layers"] = layers;
+  j["config"] = json::parse(image_config_to_json(img.config));
+  const std::string path = image_file(img.name);
+  if (!write_file_atomic(path, j.dump(2) + "\n", 0600))
+    throw SysError("unable to write", path, errno);
+}
+
+std::optional<Image> Store::load_image(const std::string& name) const {
+  if (!valid_image_name(name))
+    return std::nullopt;
+  const std::string path = image_file(name);
+  const auto text = read_file(path);
+  if (!text) {
+    if (errno != ENOENT)
+      throw SysError("unable to read", path, errno);
+    // As docker: a name without a tag means NAME:latest.
+    const std::size_t slash = name.rfind('/');
+    if (name.find(':', slash == std::string::npos ? 0 : slash) == std::string::npos)
+      return load_image(name + ":latest");
+    return std::nullopt;
+  }
+  return image_from_json(*text, path);
+}
+
+std::vector<Image> Store::list_images() const {
+  const std::string dir = root_ + "/images";
+  const auto names = list_dir(dir);
+  if (!names)
+    throw SysError("unable to list", dir, errno);
+  std::vector<Image> out;
+  for (const auto& n : *names) {
+    if (n.starts_with('.') || !n.ends_with(".json"))
+      continue; // temp files of write_file_atomic
+    const std::string path = dir + "/" + n;
+    const auto text = read_file(path);
+    if (!text)
+      throw SysError("unable to read", path, errno);
+    out.push_back(image_from_json(*text, path));
+  }
+  return out;
+}
+
+bool Store::remove_image(const std::string& name) const {
+  if (!valid_image_name(name))
+    return false;
+  const std::string path = image_file(name);
+  if (::unlink(path.c_str()) != 0) {
+    if (errno == ENOENT)
+      return false;
+    throw SysError("unable to remove", path, errno);
+  }
+  std::set<std::string> used;
+  for (const auto& img : list_images())
+    used.insert(img.layers.begin(), img.layers.end());
+  const auto layers = list_dir(layers_dir());
+  if (!layers)
+    throw SysError("unable to list", layers_dir(), errno);
+  for (const auto& l : *layers)
+    if (!used.contains(l))
+      remove_tree(layer_path(l));
+  return true;
+}
+
+void Store::sweep_temp() const {
+  const std::string dir = root_ + "/tmp";
+  const auto names = list_dir(dir);
+  if (!names)
+    return; // nothing to sweep is not a reason to fail an import
+  for (const auto& n : *names) {
+    // "<prefix>-<pid>-XXXXXX": keep it while that pid lives (a concurrent import).
+    const std::size_t last = n.rfind('-');
+    const std::size_t prev = last == std::string::npos ? last : n.rfind('-', last - 1);
+    if (prev == std::string::npos)
+      continue;
+    const long pid = std::strtol(n.substr(prev + 1, last - prev - 1).c_str(), nullptr, 10);
+    if (pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM))
+      continue;
+    try {
+      remove_tree(dir + "/" + n);
+    } catch (const SysError& e) {
+      warn(e.what()); // debris only costs space
+    }
+  }
+}
+
+void Store::warn_once(const std::string& topic, const std::string& message) const {
+  const std::string marker = root_ + "/.warned-" + topic;
+  const int fd = ::open(marker.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0 && errno == EEXIST)
+    return; // said before
+  if (fd >= 0)
+    ::close(fd);
+  warn(message); // also when the marker cannot be made: better said twice than never
+}
+
+} // namespace cinit::launcher

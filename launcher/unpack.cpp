@@ -1,0 +1,490 @@
+// Every write goes through a directory fd reached component by component with O_NOFOLLOW, so
+// a symlink planted by an earlier entry can never redirect a later one outside the layer.
+#include "launcher/unpack.hpp"
+
+#include "common/syscall.hpp"
+#include "common/unique_fd.hpp"
+#include "launcher/error.hpp"
+#include "launcher/sha256.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <array>
+#include <dirent.h>
+#include <fcntl.h>
+#include <memory>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+namespace cinit::launcher {
+namespace {
+
+constexpr std::string_view whiteout_prefix = ".wh.";
+constexpr std::string_view opaque_marker = ".wh..wh..opq";
+
+struct ArchiveDeleter {
+  void operator()(archive* a) const { (void)archive_read_free(a); } // nothing to report
+};
+using ArchivePtr = std::unique_ptr<archive, ArchiveDeleter>;
+
+// Feeds libarchive from an fd and hashes the bytes on the way, so a layer is read once.
+struct HashingReader {
+  int fd = -1;
+  Sha256 hash;
+  std::array<char, 1 << 16> buf{};
+  int err = 0;
+};
+
+la_ssize_t read_callback(archive*, void* data, const void** out) {
+  auto* r = static_cast<HashingReader*>(data);
+  const ssize_t n = retry_eintr([&] { return ::read(r->fd, r->buf.data(), r->buf.size()); });
+  if (n < 0) {
+    r->err = errno;
+    return -1;
+  }
+  r->hash.update(r->buf.data(), static_cast<std::size_t>(n));
+  *out = r->buf.data();
+  return n;
+}
+
+ArchivePtr open_reader(HashingReader& reader, const std::string& path) {
+  ArchivePtr a(archive_read_new());
+  if (!a)
+    throw SysError("unable to allocate a reader for", path, ENOMEM);
+  // Tar only (ustar, pax, gnu): image layers are tars; zip/cpio/iso have no business here.
+  archive_read_support_filter_all(a.get());
+  archive_read_support_format_tar(a.get());
+  archive_read_support_format_gnutar(a.get());
+  if (archive_read_open(a.get(), &reader, nullptr, read_callback, nullptr) != ARCHIVE_OK)
+    throw SysError("unable to read archive '" + path + "': " + archive_error_string(a.get()));
+  return a;
+}
+
+[[noreturn]] void refuse(const std::string& archive_path, std::string_view entry,
+                         const std::string& why) {
+  throw SysError("unable to unpack '" + archive_path + "': entry '" + std::string(entry) +
+                 "' " + why);
+}
+
+void remove_at(int dirfd, const std::string& name);
+
+void remove_children(int fd) {
+  const int dup = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (dup < 0)
+    throw SysError("unable to duplicate a directory fd", {}, errno);
+  DIR* d = ::fdopendir(dup);
+  if (d == nullptr) {
+    const int e = errno;
+    ::close(dup);
+    throw SysError("unable to read a directory", {}, e);
+  }
+  std::vector<std::string> names;
+  while (const dirent* e = ::readdir(d)) {
+    const std::string_view n = e->d_name;
+    if (n != "." && n != "..")
+      names.emplace_back(n);
+  }
+  (void)::closedir(d); // read-only stream: nothing to lose
+  for (const auto& n : names)
+    remove_at(fd, n);
+}
+
+void remove_at(int dirfd, const std::string& name) {
+  if (::unlinkat(dirfd, name.c_str(), 0) == 0 || errno == ENOENT)
+    return;
+  if (errno != EISDIR && errno != EPERM)
+    throw SysError("unable to remove", name, errno);
+  UniqueFd sub(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!sub.valid()) {
+    // Read-only dirs (0555 in an image) can still be opened; EACCES means mode 0 or so.
+    if (::fchmodat(dirfd, name.c_str(), 0700, 0) != 0) {
+      // best effort: the open below reports what matters
+    }
+    sub.reset(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!sub.valid())
+      throw SysError("unable to open", name, errno);
+  }
+  (void)::fchmod(sub.get(), 0700); // so its entries can be unlinked; unlinkat reports failures
+  remove_children(sub.get());
+  if (::unlinkat(dirfd, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT)
+    throw SysError("unable to remove", name, errno);
+}
+
+// Writes entries below one root directory fd.
+class Extractor {
+public:
+  Extractor(const std::string& archive_path, const std::string& dest, const UnpackOptions& opts)
+      : archive_path_(archive_path), opts_(opts) {
+    root_.reset(::open(dest.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!root_.valid())
+      throw SysError("unable to open", dest, errno);
+  }
+
+  void entry(archive* a, archive_entry* e, UnpackResult& result) {
+    const char* raw = archive_entry_pathname(e);
+    const std::string_view name = raw != nullptr ? raw : "";
+    auto comps = split_entry_path(name);
+    if (!comps)
+      refuse(archive_path_, name, "escapes the destination (absolute or '..')");
+    if (comps->empty())
+      return; // "./": the layer root itself keeps the store's mode
+    const std::string base = comps->back();
+    comps->pop_back();
+    const int parent = parent_fd(*comps, name);
+
+    if (opts_.layer && base.starts_with(whiteout_prefix)) {
+      whiteout(parent, base, name);
+      return;
+    }
+    const mode_t type = archive_entry_filetype(e);
+    if (const char* target = archive_entry_hardlink(e); target != nullptr) {
+      hardlink(parent, base, target, name);
+      return;
+    }
+    switch (type) {
+    case AE_IFDIR:
+      directory(parent, base, e, result);
+      break;
+    case AE_IFREG:
+      regular(a, parent, base, e, result, name);
+      break;
+    case AE_IFLNK:
+      symlink(parent, base, e, result, name);
+      break;
+    case AE_IFIFO:
+      clear(parent, base, false);
+      if (::mknodat(parent, base.c_str(), S_IFIFO | 0600, 0) != 0)
+        throw SysError("unable to create fifo", std::string(name), errno);
+      owner_mode_at(parent, base, e, result);
+      break;
+    case AE_IFCHR:
+      // A whiteout already in overlay form (char 0:0) is the one device a user may create.
+      if (opts_.layer && archive_entry_rdev(e) == 0) {
+        whiteout(parent, std::string(whiteout_prefix) + base, name);
+        break;
+      }
+      ++result.devices_skipped;
+      break;
+    default: // block devices, sockets: not creatable or meaningless in an image
+      ++result.devices_skipped;
+      break;
+    }
+  }
+
+private:
+  // Opens (creating as needed) the directory at `comps` below the root, refusing any
+  // component that is a symlink or not a directory. The last one is cached: tars list
+  // siblings together.
+  int parent_fd(const std::vector<std::string>& comps, std::string_view name) {
+    std::string key;
+    for (const auto& c : comps)
+      key.append(c).push_back('/');
+    if (cached_valid_ && key == cached_key_)
+      return comps.empty() ? root_.get() : cached_.get();
+    if (comps.empty())
+      return root_.get();
+    UniqueFd cur;
+    int at = root_.get();
+    for (const auto& c : comps) {
+      int fd = ::openat(at, c.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0 && errno == ENOENT) {
+        // Tars may omit parent entries; Docker creates them 0755.
+        if (::mkdirat(at, c.c_str(), 0755) != 0 && errno != EEXIST)
+          throw SysError("unable to create directory for", std::string(name), errno);
+        fd = ::openat(at, c.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      }
+      if (fd < 0) {
+        if (errno == ENOTDIR || errno == ELOOP)
+          refuse(archive_path_, name, "goes through a symlink or a non-directory");
+        throw SysError("unable to open parent of", std::string(name), errno);
+      }
+      cur.reset(fd);
+      at = cur.get();
+    }
+    cached_ = std::move(cur);
+    cached_key_ = std::move(key);
+    cached_valid_ = true;
+    return cached_.get();
+  }
+
+  void invalidate_cache() { cached_valid_ = false; }
+
+  // Removes what is at parent/name unless it is a directory that `keep_dir` allows to stay.
+  void clear(int parent, const std::string& base, bool keep_dir) {
+    struct stat st {};
+    if (::fstatat(parent, base.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+      return;
+    if (S_ISDIR(st.st_mode)) {
+      if (keep_dir)
+        return;
+      invalidate_cache(); // the cached fd may be inside what goes away
+    }
+    remove_at(parent, base);
+  }
+
+  void whiteout(int parent, const std::string& base, std::string_view name) {
+    if (base == opaque_marker) {
+      UniqueFd dir(::openat(parent, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (!dir.valid() || ::fsetxattr(dir.get(), "user.overlay.opaque", "y", 1, 0) != 0)
+        throw SysError("unable to mark opaque", std::string(name), errno);
+      return;
+    }
+    const std::string target = base.substr(whiteout_prefix.size());
+    if (target.starts_with(whiteout_prefix))
+      return; // AUFS metadata (.wh..wh.plnk, .wh..wh.aufs): nothing to do in overlayfs
+    if (target.empty() || target == "." || target == "..")
+      refuse(archive_path_, name, "is a whiteout of nothing");
+    clear(parent, target, false);
+    if (::mknodat(parent, target.c_str(), S_IFCHR | 0000, makedev(0, 0)) != 0)
+      throw SysError("unable to create whiteout", std::string(name), errno);
+  }
+
+  void hardlink(int parent, const std::string& base, const char* target, std::string_view name) {
+    auto tcomps = split_entry_path(target);
+    if (!tcomps || tcomps->empty())
+      refuse(archive_path_, name, "is a hard link out of the destination");
+    const std::string tbase = tcomps->back();
+    tcomps->pop_back();
+    // The target's parent is resolved with the same no-symlink walk; keep our parent alive.
+    const int parent_dup = ::fcntl(parent, F_DUPFD_CLOEXEC, 0);
+    if (parent_dup < 0)
+      throw SysError("unable to duplicate a directory fd", {}, errno);
+    UniqueFd keep(parent_dup);
+    const int tparent = parent_fd(*tcomps, target);
+    struct stat st {};
+    if (::fstatat(tparent, tbase.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || S_ISDIR(st.st_mode))
+      refuse(archive_path_, name, "is a hard link to a missing file or a directory");
+    clear(keep.get(), base, false);
+    if (::linkat(tparent, tbase.c_str(), keep.get(), base.c_str(), 0) != 0)
+      throw SysError("unable to link", std::string(name), errno);
+  }
+
+  void directory(int parent, const std::string& base, archive_entry* e, UnpackResult& result) {
+    clear(parent, base, true);
+    if (::mkdirat(parent, base.c_str(), 0700) != 0 && errno != EEXIST)
+      throw SysError("unable to create directory", base, errno);
+    UniqueFd fd(::openat(parent, base.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd.valid())
+      throw SysError("unable to open directory", base, errno);
+    finish_fd(fd.get(), e, result);
+  }
+
+  void regular(archive* a, int parent, const std::string& base, archive_entry* e,
+               UnpackResult& result, std::string_view name) {
+    clear(parent, base, false);
+    UniqueFd fd(::openat(parent, base.c_str(),
+                         O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!fd.valid())
+      throw SysError("unable to create", std::string(name), errno);
+    const void* buf = nullptr;
+    size_t size = 0;
+    la_int64_t offset = 0;
+    for (;;) {
+      const int r = archive_read_data_block(a, &buf, &size, &offset);
+      if (r == ARCHIVE_EOF)
+        break;
+      if (r != ARCHIVE_OK)
+        throw SysError("unable to read '" + archive_path_ + "' entry '" + std::string(name) +
+                       "': " + archive_error_string(a));
+      const char* p = static_cast<const char*>(buf);
+      while (size > 0) {
+        const ssize_t n = retry_eintr([&] { return ::pwrite(fd.get(), p, size, offset); });
+        if (n < 0)
+          throw SysError("unable to write", std::string(name), errno);
+        p += n;
+        size -= static_cast<size_t>(n);
+        offset += n;
+      }
+    }
+    // Sparse files end in a hole that no data block covers.
+    if (::ftruncate(fd.get(), archive_entry_size(e)) != 0)
+      throw SysError("unable to size", std::string(name), errno);
+    finish_fd(fd.get(), e, result);
+    const timespec times[2] = {{archive_entry_mtime(e), archive_entry_mtime_nsec(e)},
+                               {archive_entry_mtime(e), archive_entry_mtime_nsec(e)}};
+    (void)::futimens(fd.get(), times); // times are cosmetic; a failure changes nothing else
+  }
+
+  void symlink(int parent, const std::string& base, archive_entry* e, UnpackResult& result,
+               std::string_view name) {
+    const char* target = archive_entry_symlink(e);
+    clear(parent, base, false);
+    // The link itself is inert: it is never followed while unpacking (see parent_fd).
+    if (::symlinkat(target != nullptr ? target : "", parent, base.c_str()) != 0)
+      throw SysError("unable to create symlink", std::string(name), errno);
+    if (opts_.layer)
+      chown_at(parent, base, e, result, AT_SYMLINK_NOFOLLOW);
+  }
+
+  void owner_mode_at(int parent, const std::string& base, archive_entry* e,
+                     UnpackResult& result) {
+    if (opts_.layer)
+      chown_at(parent, base, e, result, AT_SYMLINK_NOFOLLOW);
+    if (::fchmodat(parent, base.c_str(), archive_entry_perm(e), 0) != 0)
+      throw SysError("unable to chmod", base, errno);
+  }
+
+  void chown_at(int parent, const std::string& base, archive_entry* e, UnpackResult& result,
+                int flags) {
+    const auto uid = static_cast<uid_t>(archive_entry_uid(e));
+    const auto gid = static_cast<gid_t>(archive_entry_gid(e));
+    if (::fchownat(parent, base.c_str(), uid, gid, flags) != 0) {
+      if (errno != EINVAL && errno != EPERM)
+        throw SysError("unable to chown", base, errno);
+      ++result.owners_unmapped; // owner outside our id map: stays ours
+    }
+  }
+
+  // Owner before mode: chown clears set-id bits.
+  void finish_fd(int fd, archive_entry* e, UnpackResult& result) {
+    if (opts_.layer) {
+      if (::fchown(fd, static_cast<uid_t>(archive_entry_uid(e)),
+                   static_cast<gid_t>(archive_entry_gid(e))) != 0) {
+        if (errno != EINVAL && errno != EPERM)
+          throw SysError("unable to chown", archive_entry_pathname(e), errno);
+        ++result.owners_unmapped;
+      }
+      xattrs(fd, e);
+    }
+    const mode_t mode = opts_.layer ? archive_entry_perm(e) : (archive_entry_perm(e) | 0600);
+    if (::fchmod(fd, mode) != 0)
+      throw SysError("unable to chmod", archive_entry_pathname(e), errno);
+  }
+
+  void xattrs(int fd, archive_entry* e) {
+    if (archive_entry_xattr_reset(e) == 0)
+      return;
+    const char* xname = nullptr;
+    const void* value = nullptr;
+    size_t size = 0;
+    while (archive_entry_xattr_next(e, &xname, &value, &size) == ARCHIVE_OK) {
+      const std::string_view n = xname != nullptr ? xname : "";
+      // Only user.* can be set unprivileged; user.overlay.* would steer overlayfs itself.
+      if (!n.starts_with("user.") || n.starts_with("user.overlay."))
+        continue;
+      (void)::fsetxattr(fd, xname, value, size, 0); // e.g. ENOTSUP: the data is what matters
+    }
+  }
+
+  const std::string& archive_path_;
+  const UnpackOptions& opts_;
+  UniqueFd root_;
+  UniqueFd cached_;
+  std::string cached_key_;
+  bool cached_valid_ = false;
+};
+
+} // namespace
+
+std::optional<std::vector<std::string>> split_entry_path(std::string_view name) {
+  if (name.starts_with('/'))
+    return std::nullopt;
+  std::vector<std::string> out;
+  while (!name.empty()) {
+    const std::size_t slash = name.find('/');
+    const std::string_view c = name.substr(0, slash);
+    name = slash == std::string_view::npos ? std::string_view{} : name.substr(slash + 1);
+    if (c.empty() || c == ".")
+      continue;
+    if (c == ".." || c.find('\0') != std::string_view::npos)
+      return std::nullopt;
+    out.emplace_back(c);
+  }
+  return out;
+}
+
+UnpackResult unpack_archive(const std::string& archive_path, const std::string& dest,
+                            const UnpackOptions& opts) {
+  HashingReader reader;
+  UniqueFd fd(retry_eintr([&] { return ::open(archive_path.c_str(), O_RDONLY | O_CLOEXEC); }));
+  if (!fd.valid())
+    throw SysError("unable to open", archive_path, errno);
+  reader.fd = fd.get();
+  ArchivePtr a = open_reader(reader, archive_path);
+  Extractor x(archive_path, dest, opts);
+  UnpackResult result;
+  for (;;) {
+    archive_entry* e = nullptr;
+    const int r = archive_read_next_header(a.get(), &e);
+    if (r == ARCHIVE_EOF)
+      break;
+    if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+      throw SysError("unable to read archive '" + archive_path +
+                     "': " + (reader.err != 0 ? std::strerror(reader.err)
+                                              : archive_error_string(a.get())));
+    x.entry(a.get(), e, result);
+  }
+  // Tar padding after the end marker is part of the blob's digest.
+  for (;;) {
+    const ssize_t n =
+        retry_eintr([&] { return ::read(fd.get(), reader.buf.data(), reader.buf.size()); });
+    if (n < 0)
+      throw SysError("unable to read", archive_path, errno);
+    if (n == 0)
+      break;
+    reader.hash.update(reader.buf.data(), static_cast<std::size_t>(n));
+  }
+  result.sha256 = reader.hash.hex_digest();
+  if (!opts.expect_sha256.empty() && result.sha256 != opts.expect_sha256)
+    throw SysError("unable to verify '" + archive_path + "': digest is sha256:" + result.sha256 +
+                   ", expected sha256:" + opts.expect_sha256);
+  return result;
+}
+
+ArchiveScan scan_archive(const std::string& archive_path) {
+  HashingReader reader;
+  UniqueFd fd(retry_eintr([&] { return ::open(archive_path.c_str(), O_RDONLY | O_CLOEXEC); }));
+  if (!fd.valid())
+    throw SysError("unable to open", archive_path, errno);
+  reader.fd = fd.get();
+  ArchivePtr a = open_reader(reader, archive_path);
+  ArchiveScan scan;
+  for (;;) {
+    archive_entry* e = nullptr;
+    const int r = archive_read_next_header(a.get(), &e);
+    if (r == ARCHIVE_EOF)
+      break;
+    if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+      throw SysError("unable to read archive '" + archive_path +
+                     "': " + archive_error_string(a.get()));
+    const char* raw = archive_entry_pathname(e);
+    const auto comps = split_entry_path(raw != nullptr ? raw : "");
+    if (!comps || comps->empty())
+      continue;
+    const std::string& top = comps->front();
+    const bool dir = archive_entry_filetype(e) == AE_IFDIR;
+    if (comps->size() == 1 && top == "oci-layout")
+      scan.oci_layout = true;
+    else if (comps->size() == 1 && top == "manifest.json")
+      scan.docker_manifest = true;
+    else if (top == "blobs" || (comps->size() == 1 && (dir || top == "index.json" ||
+                                                       top == "repositories" ||
+                                                       top.ends_with(".json"))))
+      continue;
+    else if (comps->size() == 2 &&
+             ((*comps)[1] == "layer.tar" || (*comps)[1] == "json" || (*comps)[1] == "VERSION"))
+      continue; // docker save's legacy <id>/ directories
+    else {
+      scan.other = true;
+      break;
+    }
+  }
+  return scan;
+}
+
+void remove_tree(const std::string& path) {
+  const std::size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+  const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+  UniqueFd parent(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!parent.valid()) {
+    if (errno == ENOENT)
+      return;
+    throw SysError("unable to open", dir, errno);
+  }
+  remove_at(parent.get(), base);
+}
+
+} // namespace cinit::launcher

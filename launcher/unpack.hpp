@@ -1,0 +1,51 @@
+// Safe tar extraction with libarchive: no entry may land outside the destination (no `..`, no
+// absolute names, no writing through symlinks), device nodes are skipped, and OCI whiteouts
+// become what an unprivileged overlayfs (`userxattr`) understands.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cinit::launcher {
+
+struct UnpackOptions {
+  // An image layer: whiteouts converted (`.wh.NAME` -> char 0/0, `.wh..wh..opq` ->
+  // user.overlay.opaque=y), owners from the archive applied (where mapped), user xattrs kept.
+  // Otherwise a plain archive (an OCI/docker archive holding blobs): files as the caller's own.
+  bool layer = true;
+  // Hex SHA-256 that the archive file's bytes must have; empty: not checked.
+  std::string expect_sha256;
+};
+
+struct UnpackResult {
+  std::string sha256;                // of the archive file as read (compressed bytes)
+  std::size_t devices_skipped = 0;   // block/char nodes other than whiteouts
+  std::size_t owners_unmapped = 0;   // chown refused (id not mapped in this user namespace)
+};
+
+// Extracts `archive` (tar, any compression libarchive knows) into the existing directory
+// `dest`. Throws SysError on a hostile entry, a read error or a digest mismatch; what was
+// written stays under `dest` (the caller unpacks into a temp dir and removes it on failure).
+UnpackResult unpack_archive(const std::string& archive, const std::string& dest,
+                            const UnpackOptions& opts);
+
+// An entry name as path components: "./a//b/" -> {a, b}; "" or "." -> {} (the root).
+// nullopt for names that must be refused: absolute, or containing "..".
+std::optional<std::vector<std::string>> split_entry_path(std::string_view name);
+
+// Top-level names in a tar, read from headers only. Stops early (returning what it saw plus
+// `first_other`) at the first entry that cannot belong to an OCI or docker archive.
+struct ArchiveScan {
+  bool oci_layout = false;    // "oci-layout" present
+  bool docker_manifest = false; // "manifest.json" present
+  bool other = false;          // an entry that is not part of an image archive
+};
+ArchiveScan scan_archive(const std::string& archive);
+
+// rm -rf that never follows symlinks; missing path is fine. Throws SysError.
+void remove_tree(const std::string& path);
+
+} // namespace cinit::launcher

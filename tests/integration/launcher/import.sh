@@ -1,0 +1,207 @@
+# launcher import / images / rm: OCI layouts and archives, docker-save and rootfs tars,
+# digest checks, shared layers, and hostile archives refused with nothing written outside.
+source tests/integration/launcher/common.bash
+
+# store_is_clean: no image, no layer, no temp debris in the test's data root.
+store_is_clean() {
+  local d=$T/data/launcher
+  [ -z "$(ls -A "$d/images" 2>/dev/null)" ] || fail "images left: $(ls -A "$d/images")"
+  [ -z "$(ls -A "$d/layers" 2>/dev/null)" ] || fail "layers left: $(ls -A "$d/layers")"
+  [ -z "$(ls -A "$d/tmp" 2>/dev/null)" ] || fail "temp debris left: $(ls -A "$d/tmp")"
+}
+
+test_import_oci_layout_and_list() {
+  base_image
+  out=$(launcher import "$T/base:latest") || fail "import failed"
+  assert_eq "base:latest" "$out" "printed name"
+  out=$(launcher images)
+  assert_contains "$out" "base:latest"
+  launcher import "$T/base" --name other >/dev/null || fail "import without tag failed"
+  assert_contains "$(launcher images)" "other"
+}
+
+test_layers_are_shared_and_collected() {
+  import_base one
+  import_base two
+  layers=$(ls "$T/data/launcher/layers" | wc -l)
+  assert_eq 1 "$layers" "layer count after two imports of one image"
+  launcher rm one || fail "rm one failed"
+  assert_eq 1 "$(ls "$T/data/launcher/layers" | wc -l)" "layer kept while 'two' uses it"
+  launcher rm two || fail "rm two failed"
+  assert_eq 0 "$(ls "$T/data/launcher/layers" | wc -l)" "layer removed with its last image"
+  assert_not_contains "$(launcher images)" "two"
+}
+
+test_rm_unknown_image_fails() {
+  out=$(launcher rm nosuch 2>&1)
+  assert_eq 125 $? "exit status"
+  assert_contains "$out" "no such image"
+}
+
+test_corrupt_layer_refused() {
+  base_image
+  layer=$(python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print(m["layers"][0]["digest"].split(":")[1])' \
+    "$T/base/blobs/sha256/$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["manifests"][0]["digest"].split(":")[1])' "$T/base/index.json")")
+  blob=$T/base/blobs/sha256/$layer
+  chmod u+w "$blob"
+  # Same bytes, one changed near the end: still a valid gzip stream start, wrong digest.
+  python3 -c 'import sys; p=sys.argv[1]; b=bytearray(open(p,"rb").read()); b[-1]^=1; open(p,"wb").write(b)' "$blob"
+  out=$(launcher import "$T/base:latest" 2>&1)
+  assert_eq 125 $? "exit status"
+  assert_contains "$out" "unable to"
+  store_is_clean
+}
+
+test_import_oci_archive() {
+  base_image
+  tar -C "$T/base" -cf "$T/base.tar" .
+  own "$T/base.tar"
+  out=$(launcher import "$T/base.tar" --name arch) || fail "import failed: $out"
+  out=$(launcher run --no-init arch -- echo from-archive) || fail "run failed: $out"
+  assert_eq "from-archive" "$out"
+  [ -z "$(ls -A "$T/data/launcher/tmp")" ] || fail "archive temp dir left behind"
+}
+
+test_import_docker_save_tar() {
+  base_image
+  # A docker-save archive (manifest.json, <hex>.json config, <id>/layer.tar) made from the
+  # base image's layer, as `docker save` writes it.
+  python3 - "$T/base" "$T/docker.tar" <<'PY'
+import gzip, hashlib, io, json, sys, tarfile
+layout, out = sys.argv[1], sys.argv[2]
+blob = lambda d: open(f"{layout}/blobs/sha256/{d.split(':')[1]}", "rb").read()
+idx = json.load(open(f"{layout}/index.json"))
+man = json.loads(blob(idx["manifests"][0]["digest"]))
+layer = gzip.decompress(blob(man["layers"][0]["digest"]))
+diff = hashlib.sha256(layer).hexdigest()
+cfg = json.dumps({"architecture": "amd64", "os": "linux",
+                  "config": {"Cmd": ["/bin/echo", "docker-cmd"], "Env": ["PATH=/bin"]},
+                  "rootfs": {"type": "layers", "diff_ids": ["sha256:" + diff]}}).encode()
+cfg_hex = hashlib.sha256(cfg).hexdigest()
+layer_dir = hashlib.sha256(b"legacy id").hexdigest()
+manifest = json.dumps([{"Config": cfg_hex + ".json", "RepoTags": ["dockerimg:1.0"],
+                        "Layers": [layer_dir + "/layer.tar"]}]).encode()
+with tarfile.open(out, "w") as t:
+    for name, data in [(layer_dir + "/layer.tar", layer), (cfg_hex + ".json", cfg),
+                       ("manifest.json", manifest)]:
+        i = tarfile.TarInfo(name); i.size = len(data); t.addfile(i, io.BytesIO(data))
+PY
+  own "$T/docker.tar"
+  out=$(launcher import "$T/docker.tar") || fail "import failed: $out"
+  assert_eq "dockerimg:1.0" "$out" "name from RepoTags"
+  out=$(launcher run --no-init dockerimg:1.0) || fail "run failed: $out"
+  assert_eq "docker-cmd" "$out" "image Cmd"
+}
+
+test_import_rootfs_tar_and_dir() {
+  mkdir -p "$T/rootfs/bin"
+  cp /bin/busybox "$T/rootfs/bin/"
+  ln -s busybox "$T/rootfs/bin/sh"
+  ln -s busybox "$T/rootfs/bin/cat"
+  echo rootfs-content >"$T/rootfs/marker"
+  tar -C "$T/rootfs" -czf "$T/rootfs.tar.gz" .
+  own "$T/rootfs" "$T/rootfs.tar.gz"
+  out=$(launcher import "$T/rootfs.tar.gz") || fail "tar import failed: $out"
+  assert_eq "rootfs" "$out" "name from the file name"
+  assert_eq "rootfs-content" "$(launcher run --no-init rootfs -- cat /marker)"
+  out=$(launcher import "$T/rootfs" --name fromdir) || fail "dir import failed: $out"
+  assert_eq "rootfs-content" "$(launcher run --no-init fromdir -- /bin/cat /marker)"
+}
+
+# refused NAME TAR-BODY: a rootfs tar that must be refused, leaving the store clean.
+refused() {
+  mkdir -p "$T/outside"
+  own "$T/outside"
+  pytar "$T/evil.tar" "$1"
+  out=$(launcher import "$T/evil.tar" --name evil 2>&1)
+  rc=$?
+  assert_eq 125 $rc "exit status (output: $out)"
+  assert_contains "$out" "unable to unpack"
+  [ -z "$(ls -A "$T/outside")" ] || fail "written outside: $(ls -A "$T/outside")"
+  [ ! -e "$T/escaped" ] || fail "written next to the store"
+  store_is_clean
+}
+
+test_hostile_dotdot_refused() {
+  refused 'f("ok", b"x"); f("../../../../escaped", b"evil")'
+}
+
+test_hostile_absolute_refused() {
+  refused "f('ok', b'x'); f('$T/outside/abs', b'evil')"
+}
+
+test_hostile_symlink_write_through_refused() {
+  refused "l('link', '$T/outside'); f('link/through', b'evil')"
+}
+
+test_hostile_relative_symlink_refused() {
+  refused "d('a'); l('a/up', '../../../../../../../../$T/outside'); f('a/up/through', b'evil')"
+}
+
+test_hostile_hardlink_out_refused() {
+  refused 'h("hard", "../../../../../../etc/passwd")'
+}
+
+test_device_nodes_skipped() {
+  pytar "$T/dev.tar" 'f("file", b"x"); c("null", 1, 3)'
+  out=$(launcher import "$T/dev.tar" --name dev 2>&1) || fail "import failed: $out"
+  assert_contains "$out" "device"
+  layer=$(ls "$T/data/launcher/layers")
+  [ -f "$T/data/launcher/layers/$layer/file" ] || fail "regular file missing"
+  [ ! -e "$T/data/launcher/layers/$layer/null" ] || fail "device node created"
+}
+
+test_whiteouts_converted_in_layer() {
+  pytar "$T/wh.tar" 'd("dir"); f("dir/.wh..wh..opq"); f(".wh.gone"); f("kept", b"k")'
+  launcher import "$T/wh.tar" --name wh >/dev/null || fail "import failed"
+  l=$T/data/launcher/layers/$(ls "$T/data/launcher/layers")
+  [ "$(stat -c %F:%t:%T "$l/gone")" = "character special file:0:0" ] ||
+    fail "whiteout is $(stat -c %F:%t:%T "$l/gone")"
+  assert_eq "y" "$(getfattr --only-values -n user.overlay.opaque "$l/dir" 2>/dev/null ||
+    python3 -c 'import os,sys; print(os.getxattr(sys.argv[1], "user.overlay.opaque").decode())' "$l/dir")" \
+    "opaque xattr"
+}
+
+test_debris_of_dead_import_swept() {
+  import_base
+  # What an import killed mid-way leaves: a temp dir named after a pid that is gone.
+  mkdir -p "$T/data/launcher/tmp/layer-999999999-abcdef/x"
+  own "$T/data"
+  assert_not_contains "$(launcher images)" "abcdef"
+  import_base again
+  [ ! -e "$T/data/launcher/tmp/layer-999999999-abcdef" ] || fail "debris not swept"
+}
+
+test_help_and_version() {
+  out=$(launcher --help) || fail "--help failed"
+  assert_contains "$out" "Usage: launcher"
+  for c in import images rm run; do
+    out=$(launcher "$c" --help) || fail "$c --help failed"
+    assert_contains "$out" "Usage: launcher $c"
+  done
+  out=$(launcher --version) || fail "--version failed"
+  assert_contains "$out" "launcher "
+  out=$(launcher frobnicate 2>&1)
+  assert_eq 125 $? "unknown command status"
+  assert_contains "$out" "unknown command"
+}
+
+test_bad_ini_names_file_line_key() {
+  mkdir -p "$T/config/launcher"
+  printf '# comment\ndata_root = %s/alt\nbogus_key = 1\n' "$T" >"$T/config/launcher/launcher.ini"
+  own "$T/config"
+  out=$(launcher images 2>&1)
+  assert_eq 125 $? "exit status"
+  assert_contains "$out" "$T/config/launcher/launcher.ini"
+  assert_contains "$out" "line 3"
+  assert_contains "$out" "bogus_key"
+}
+
+test_ini_data_root() {
+  mkdir -p "$T/config/launcher"
+  printf '[launcher]\ndata_root = %s/alt\n' "$T" >"$T/config/launcher/launcher.ini"
+  own "$T/config"
+  import_base
+  [ -f "$T/alt/images/base.json" ] || fail "image not stored under data_root"
+  [ ! -e "$T/data/launcher/images" ] || fail "default data root used"
+}

@@ -1,0 +1,275 @@
+# launcher run: namespaces, mounts, id maps, signals, exit codes, binds, env, workdir, net,
+# with --no-init and with cinit as PID 1.
+source tests/integration/launcher/common.bash
+
+# run_bg OUT ARGS...: starts `launcher run ARGS` in the background (stdout+stderr to OUT) and
+# sets LPID to the launcher's own pid (exec keeps it), for signalling it.
+run_bg() {
+  local out=$1
+  shift
+  as_user env HOME="$T/home" XDG_DATA_HOME="$T/data" XDG_CONFIG_HOME="$T/config" \
+    bash -c 'echo $$ >"$0"; exec "$@"' "$T/lpid" "$BIN/launcher" run "$@" >"$out" 2>&1 &
+  BGPID=$!
+  wait_for test -s "$T/lpid" || fail "launcher did not start"
+  LPID=$(cat "$T/lpid")
+}
+
+test_exit_code_passes_through() {
+  import_base
+  launcher run --no-init base -- sh -c 'exit 7'
+  assert_eq 7 $? "exit status"
+  launcher run --no-init base -- true || fail "true failed"
+}
+
+test_launcher_failures_use_125_126_127() {
+  import_base
+  out=$(launcher run --no-init base -- /no/such/cmd 2>&1)
+  assert_eq 127 $? "missing command"
+  assert_contains "$out" "No such file or directory"
+  out=$(launcher run --no-init base -- /etc/passwd 2>&1)
+  assert_eq 126 $? "non-executable command"
+  out=$(launcher run --no-init nosuchimage -- true 2>&1)
+  assert_eq 125 $? "unknown image"
+  assert_contains "$out" "unable to find image"
+  out=$(launcher run --no-init -v /no/such/dir:/x base -- true 2>&1)
+  assert_eq 125 $? "bad bind source"
+  assert_contains "$out" "/no/such/dir"
+}
+
+test_pid_namespace_and_fresh_proc() {
+  import_base
+  out=$(launcher run --no-init base -- sh -c 'echo $$; ls /proc | grep -c "^[0-9]"')
+  assert_eq "1" "$(echo "$out" | head -1)" "PID of the command"
+  [ "$(echo "$out" | tail -1)" -le 3 ] || fail "host processes visible in /proc: $out"
+}
+
+test_id_map_with_subids() {
+  import_base
+  out=$(launcher run --no-init base -- cat /proc/self/uid_map)
+  first=$(echo "$out" | awk 'NR==1 {print $1, $2, $3}')
+  assert_eq "0 $(id -u "$TEST_USER") 1" "$first" "root maps to the user"
+  sub=$(grep "^$TEST_USER:" /etc/subuid | cut -d: -f2)
+  assert_eq "1 $sub" "$(echo "$out" | awk 'NR==2 {print $1, $2}')" "1.. maps to sub-ids"
+}
+
+test_files_created_inside_owned_by_mapped_ids() {
+  import_base
+  mkdir -p "$T/shared"
+  own "$T/shared"
+  launcher run --no-init -v "$T/shared:/shared" base -- \
+    sh -c 'touch /shared/by_root && touch /shared/by_1000 && chown 1000:1000 /shared/by_1000' ||
+    fail "run failed"
+  assert_eq "$(id -u "$TEST_USER")" "$(stat -c %u "$T/shared/by_root")" "owner of root's file"
+  sub=$(grep "^$TEST_USER:" /etc/subuid | cut -d: -f2)
+  assert_eq "$((sub + 999))" "$(stat -c %u "$T/shared/by_1000")" "owner of uid 1000's file"
+}
+
+test_multi_user_image_keeps_owners() {
+  base_image
+  pytar "$T/users.tar" 'd("srv", uid=100, gid=101); f("srv/svc", b"s", uid=100, gid=101)
+d("home"); d("home/user", uid=1000, gid=1000, mode=0o700); f("home/user/f", b"u", uid=1000, gid=1000)'
+  add_layer "$T/base" "$T/users.tar"
+  launcher import "$T/base:latest" --name users >/dev/null || fail "import failed"
+  out=$(launcher run --no-init users -- stat -c '%u:%g %n' /srv /srv/svc /home/user /home/user/f)
+  assert_eq "100:101 /srv
+100:101 /srv/svc
+1000:1000 /home/user
+1000:1000 /home/user/f" "$out" "owners inside"
+  # And root can become them: su calls setgroups(), which the sub-id map allows.
+  out=$(launcher run --no-init users -- busybox su -s /bin/sh -c 'id -u; cat /home/user/f' user \
+    2>&1) || fail "uid 1000 cannot read its own file: $out"
+  assert_eq "1000
+u" "$out"
+}
+
+test_whiteouts_honoured() {
+  base_image
+  pytar "$T/l1.tar" 'd("data"); f("data/old", b"1"); f("data/older", b"2"); f("gone", b"g"); f("stay", b"s")'
+  pytar "$T/l2.tar" 'd("data"); f("data/.wh..wh..opq"); f("data/new", b"3"); f(".wh.gone")'
+  add_layer "$T/base" "$T/l1.tar"
+  add_layer "$T/base" "$T/l2.tar"
+  launcher import "$T/base:latest" --name wh >/dev/null || fail "import failed"
+  out=$(launcher run --no-init wh -- sh -c 'ls /data; ls / | grep -c "^gone$"; cat /stay')
+  assert_eq "new
+0
+s" "$out" "merged view"
+  # rm -r of a merged dir works (without userxattr it fails with EIO).
+  launcher run --no-init wh -- sh -c 'rm -r /data && test ! -e /data' || fail "rm -r failed"
+}
+
+test_binds_rw_and_ro() {
+  import_base
+  mkdir -p "$T/rw" "$T/ro"
+  echo host >"$T/ro/file"
+  own "$T/rw" "$T/ro"
+  launcher run --no-init -v "$T/rw:/mnt/rw" -v "$T/ro:/deep/new/ro:ro" base -- \
+    sh -c 'echo written >/mnt/rw/out; cat /deep/new/ro/file; echo x >/deep/new/ro/file' \
+    >"$T/out" 2>&1
+  assert_eq 1 $? "write to a read-only bind fails"
+  assert_eq "written" "$(cat "$T/rw/out")" "rw bind"
+  assert_contains "$(cat "$T/out")" "host"
+  assert_eq "host" "$(cat "$T/ro/file")" "ro source unchanged"
+}
+
+test_bind_through_image_symlink() {
+  base_image
+  pytar "$T/link.tar" 'd("etc/sv"); l("etc/service", "/etc/sv")'
+  add_layer "$T/base" "$T/link.tar"
+  launcher import "$T/base:latest" --name link >/dev/null || fail "import failed"
+  mkdir -p "$T/svc"
+  echo run >"$T/svc/run"
+  own "$T/svc"
+  out=$(launcher run --no-init -v "$T/svc:/etc/service/x" link -- cat /etc/sv/x/run)
+  assert_eq "run" "$out" "bind created through the image's symlink"
+}
+
+test_env_from_image_and_cli() {
+  import_base
+  export HOSTVAR=from-host
+  out=$(LAUNCHER_ENV="HOSTVAR=from-host" launcher run --no-init -e FOO=bar -e HOSTVAR \
+    -e FROM_IMAGE=overridden base -- sh -c 'echo $FOO $HOSTVAR $FROM_IMAGE $PATH $HOME')
+  assert_eq "bar from-host overridden /bin /root" "$out"
+  out=$(launcher run --no-init base -- sh -c 'echo $FROM_IMAGE')
+  assert_eq "yes" "$out" "image Env"
+}
+
+test_workdir_from_cli_and_image() {
+  base_image
+  umoci config --image "$T/base:latest" --config.workingdir /srv/app >/dev/null
+  own "$T/base"
+  launcher import "$T/base:latest" --name wd >/dev/null || fail "import failed"
+  assert_eq "/srv/app" "$(launcher run --no-init wd -- pwd)" "image WorkingDir"
+  assert_eq "/tmp/x" "$(launcher run --no-init -w /tmp/x wd -- pwd)" "-w"
+}
+
+test_entrypoint_and_cmd() {
+  base_image
+  umoci config --image "$T/base:latest" --config.entrypoint /bin/echo \
+    --clear=config.cmd --config.cmd default-arg >/dev/null
+  own "$T/base"
+  launcher import "$T/base:latest" --name ep >/dev/null || fail "import failed"
+  assert_eq "default-arg" "$(launcher run --no-init ep)" "Entrypoint + Cmd"
+  assert_eq "given" "$(launcher run --no-init ep given)" "Entrypoint + CLI args"
+}
+
+test_net_none_has_only_lo_up() {
+  import_base
+  out=$(launcher run --no-init --net none base -- ls /sys/class/net)
+  assert_eq "lo" "$out" "interfaces"
+  out=$(launcher run --no-init --net none base -- ip -o link show lo)
+  assert_contains "$out" "UP"
+}
+
+test_hostname() {
+  import_base
+  assert_eq "box1" "$(launcher run --no-init --hostname box1 base -- hostname)"
+  assert_eq "base" "$(launcher run --no-init base -- hostname)" "default: image name"
+}
+
+test_dev_and_sys() {
+  import_base
+  out=$(launcher run --no-init base -- sh -c 'echo x >/dev/null && head -c 4 /dev/urandom | wc -c;
+    ls /dev/pts/ptmx >/dev/null && echo pts; touch /sys/x 2>/dev/null || echo sys-ro;
+    grep " /sys" /proc/self/mounts | grep -vc " ro,"')
+  assert_eq "4
+pts
+sys-ro
+0" "$out" "devices, devpts, read-only /sys (recursively)"
+}
+
+test_resolv_conf_and_hosts_from_host() {
+  [ -r /etc/hosts ] || return 0
+  import_base
+  assert_eq "$(cat /etc/hosts)" "$(launcher run --no-init base -- cat /etc/hosts)"
+}
+
+test_pivot_root_allows_nested_userns() {
+  import_base
+  out=$(launcher run --no-init base -- unshare -U -r id -u 2>&1) || fail "nested userns: $out"
+  assert_eq 0 "$out"
+}
+
+test_signals_reach_pid1() {
+  import_base
+  for sig in TERM INT HUP QUIT USR1 USR2 WINCH; do
+    run_bg "$T/out" --no-init base -- sh -c "trap 'echo got-$sig; exit 3' $sig; echo ready;
+      while :; do sleep 0.05; done"
+    wait_for grep -q ready "$T/out" || fail "$sig: container not ready: $(cat "$T/out")"
+    kill -s "$sig" "$LPID"
+    wait "$BGPID"
+    rc=$?
+    assert_eq 3 $rc "$sig: exit status"
+    assert_contains "$(cat "$T/out")" "got-$sig"
+    rm -f "$T/lpid"
+  done
+}
+
+test_container_dies_with_launcher() {
+  import_base
+  run_bg "$T/out" --no-init base -- sh -c 'echo ready; exec sleep 31337'
+  wait_for grep -q ready "$T/out" || fail "container not ready"
+  wait_for pgrep -u "$TEST_USER" -f "sleep 31337" >/dev/null || fail "payload not seen"
+  kill -KILL "$LPID"
+  wait "$BGPID"
+  wait_for sh -c "! pgrep -u '$TEST_USER' -f 'sleep 31337' >/dev/null" ||
+    fail "payload survived the launcher"
+}
+
+test_without_subids_maps_user_alone() {
+  import_base
+  out=$(LAUNCHER_ENV=LAUNCHER_NO_SUBIDS=1 launcher run --no-init base -- cat /proc/self/uid_map 2>"$T/err")
+  assert_eq "0 $(id -u "$TEST_USER") 1" "$(echo $out)" "single-line map"
+  assert_contains "$(cat "$T/err")" "mapping the user alone"
+  LAUNCHER_ENV=LAUNCHER_NO_SUBIDS=1 launcher run --no-init base -- true 2>"$T/err2" || fail "run"
+  assert_eq "" "$(cat "$T/err2")" "said once"
+  # Import in that mode works too; owners outside the map become root.
+  base_image
+  pytar "$T/users.tar" 'f("owned", b"x", uid=1000, gid=1000)'
+  add_layer "$T/base" "$T/users.tar"
+  LAUNCHER_ENV=LAUNCHER_NO_SUBIDS=1 launcher import "$T/base:latest" --name u1 2>/dev/null >&2 ||
+    fail "import without sub-ids failed"
+  assert_eq "0" "$(LAUNCHER_ENV=LAUNCHER_NO_SUBIDS=1 launcher run --no-init u1 -- stat -c %u /owned)"
+}
+
+test_gpus_option_accepted() {
+  import_base
+  launcher run --no-init --gpus none base -- true || fail "--gpus none refused"
+}
+
+test_cinit_is_pid1() {
+  have_cinit || { echo "no cinit next to the launcher: skipped"; return 0; }
+  import_base
+  out=$(launcher run base -- sh -c 'cat /proc/1/cmdline | tr "\0" " "; echo; echo $$') ||
+    fail "run with cinit failed: $out"
+  assert_contains "$(echo "$out" | head -1)" "/sbin/cinit -- sh"
+  [ "$(echo "$out" | tail -1)" != 1 ] || fail "command is PID 1 despite cinit"
+}
+
+test_cinit_exit_codes_and_signal_status() {
+  have_cinit || { echo "no cinit next to the launcher: skipped"; return 0; }
+  import_base
+  launcher run base -- sh -c 'exit 9' 2>/dev/null
+  assert_eq 9 $? "exit code through cinit"
+  launcher run base -- sh -c 'kill -USR1 $$' 2>/dev/null
+  assert_eq 138 $? "128+SIGUSR1"
+}
+
+test_cinit_reaps_zombies() {
+  have_cinit || { echo "no cinit next to the launcher: skipped"; return 0; }
+  import_base
+  # The inner sh exits at once, orphaning two sleeps; they die while the outer one waits.
+  out=$(launcher run base -- sh -c 'sh -c "sleep 0.1 & sleep 0.1 &"; sleep 1; ps -o stat,comm' 2>&1)
+  assert_not_contains "$(echo "$out" | awk '$1 ~ /^Z/')" "sleep" "zombies"
+}
+
+test_cinit_forwards_term() {
+  have_cinit || { echo "no cinit next to the launcher: skipped"; return 0; }
+  import_base
+  run_bg "$T/out" base -- sh -c "trap 'echo got-term; exit 4' TERM; echo ready;
+    while :; do sleep 0.05; done"
+  wait_for grep -q ready "$T/out" || fail "container not ready: $(cat "$T/out")"
+  kill -TERM "$LPID"
+  wait "$BGPID"
+  assert_eq 4 $? "exit status after TERM"
+  assert_contains "$(cat "$T/out")" "got-term"
+}

@@ -1,0 +1,126 @@
+#include "launcher/idmap.hpp"
+#include "launcher/import.hpp"
+#include "launcher/mounts.hpp"
+#include "launcher/oci.hpp"
+#include "launcher/runtime.hpp"
+#include "launcher/sha256.hpp"
+#include "launcher/store.hpp"
+#include "launcher/unpack.hpp"
+
+#include "launcher/error.hpp"
+
+#include <catch.hpp>
+
+using namespace cinit::launcher;
+
+TEST_CASE("sha256: known vectors, incremental") {
+  CHECK(sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  const std::string long_msg(1000, 'a');
+  Sha256 h;
+  for (std::size_t i = 0; i < long_msg.size(); i += 7)
+    h.update(long_msg.substr(i, 7));
+  CHECK(h.hex_digest() == sha256_hex(long_msg));
+  CHECK(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq") ==
+        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+}
+
+TEST_CASE("unpack: entry paths") {
+  using V = std::vector<std::string>;
+  CHECK(split_entry_path("./a//b/") == V{"a", "b"});
+  CHECK(split_entry_path(".") == V{});
+  CHECK(split_entry_path("a/./b") == V{"a", "b"});
+  CHECK_FALSE(split_entry_path("/etc/passwd"));
+  CHECK_FALSE(split_entry_path("a/../../b"));
+  CHECK_FALSE(split_entry_path(".."));
+  CHECK(split_entry_path("..a/b..") == V{"..a", "b.."});
+}
+
+TEST_CASE("oci: manifests, configs, digests") {
+  const std::string hex(64, 'a');
+  const Manifest idx = parse_manifest(
+      R"({"manifests":[{"mediaType":"m","digest":"sha256:)" + hex +
+          R"(","size":3,"annotations":{"org.opencontainers.image.ref.name":"latest"}}]})",
+      "index.json");
+  REQUIRE(idx.is_index);
+  CHECK(idx.manifests.at(0).digest == hex);
+  CHECK(idx.manifests.at(0).ref_name == "latest");
+  const Manifest m = parse_manifest(R"({"config":{"digest":"sha256:)" + hex +
+                                        R"("},"layers":[{"digest":"sha256:)" + hex + R"("}]})",
+                                    "m");
+  CHECK_FALSE(m.is_index);
+  CHECK(m.layers.size() == 1);
+  const ImageConfig c = parse_image_config(
+      R"({"config":{"Env":["A=1"],"Entrypoint":["/e"],"Cmd":null,"WorkingDir":"/w"},)"
+      R"("rootfs":{"diff_ids":["sha256:)" +
+          hex + R"("]}})",
+      "c");
+  CHECK(c.env == std::vector<std::string>{"A=1"});
+  CHECK(c.entrypoint == std::vector<std::string>{"/e"});
+  CHECK(c.cmd.empty());
+  CHECK(c.working_dir == "/w");
+  CHECK(c.diff_ids == std::vector<std::string>{hex});
+  const ImageConfig back = parse_image_config(image_config_to_json(c), "back");
+  CHECK(back.env == c.env);
+  CHECK(back.diff_ids == c.diff_ids);
+  CHECK_THROWS_AS(digest_hex("sha512:" + hex, "x"), SysError);
+  CHECK_THROWS_AS(digest_hex("sha256:../../etc", "x"), SysError);
+  CHECK_THROWS_AS(parse_manifest("[1]", "x"), SysError);
+  CHECK_THROWS_AS(parse_manifest("{", "x"), SysError);
+  CHECK_THROWS_AS(parse_image_config(R"({"config":{"Env":"A=1"}})", "x"), SysError);
+  const auto d = parse_docker_manifest(
+      R"([{"Config":"c.json","RepoTags":["a:1"],"Layers":["x/layer.tar"]}])", "manifest.json");
+  CHECK(d.at(0).repo_tags.at(0) == "a:1");
+  CHECK_THROWS_AS(parse_docker_manifest(R"([{"Layers":[]}])", "m"), SysError);
+}
+
+TEST_CASE("idmap: subuid lines by name or uid") {
+  const std::string text = "alice:100000:65536\n# x\n1002:200000:1000\nbob:1:0\n";
+  const auto a = find_subid_range(text, "alice", 1001);
+  REQUIRE(a);
+  CHECK(a->start == 100000);
+  CHECK(a->count == 65536);
+  const auto byid = find_subid_range(text, "carol", 1002);
+  REQUIRE(byid);
+  CHECK(byid->start == 200000);
+  CHECK_FALSE(find_subid_range(text, "bob", 5)); // zero count: no range
+  CHECK_FALSE(find_subid_range(text, "dave", 7));
+  CHECK_FALSE(find_subid_range("eve:x:10\n", "eve", 1));
+}
+
+TEST_CASE("store: names, filesystems") {
+  CHECK(valid_image_name("busybox:1.36"));
+  CHECK(valid_image_name("docker.io/library/debian:12"));
+  CHECK_FALSE(valid_image_name("../x"));
+  CHECK_FALSE(valid_image_name(""));
+  CHECK_FALSE(valid_image_name("a b"));
+  CHECK_FALSE(valid_image_name("a/../../b"));
+  CHECK(unsuitable_for_layers(0x6969));     // NFS
+  CHECK(unsuitable_for_layers(0x65735546)); // FUSE
+  CHECK_FALSE(unsuitable_for_layers(0xEF53)); // ext4
+  CHECK_FALSE(unsuitable_for_layers(0x01021994)); // tmpfs
+  CHECK(default_image_name("/x/busybox.tar.gz") == "busybox");
+  CHECK(default_image_name("/x/my layout/") == "my-layout");
+  CHECK(default_image_name("/x/.hidden") == "hidden");
+}
+
+TEST_CASE("mounts: overlay options") {
+  CHECK(overlay_options({"top", "bottom"}, "../u", "../w") ==
+        "lowerdir=top:bottom,upperdir=../u,workdir=../w,userxattr");
+  CHECK_THROWS_AS(overlay_options({}, "u", "w"), SysError);
+  CHECK_THROWS_AS(overlay_options({"a:b"}, "u", "w"), SysError);
+  CHECK_THROWS_AS(overlay_options({"a"}, "u,x", "w"), SysError);
+}
+
+TEST_CASE("runtime: command and environment") {
+  ImageConfig cfg;
+  cfg.entrypoint = {"/init"};
+  cfg.cmd = {"default"};
+  CHECK(container_command(cfg, {}) == std::vector<std::string>{"/init", "default"});
+  CHECK(container_command(cfg, {"x", "y"}) == std::vector<std::string>{"/init", "x", "y"});
+  const char* host[] = {"FROM_HOST=h", "PATH=/host", nullptr};
+  const auto env = container_env({"PATH=/img", "A=1"}, {"A=2", "FROM_HOST", "MISSING", "B="},
+                                 "box", host);
+  CHECK(env == std::vector<std::string>{"A=2", "B=", "FROM_HOST=h", "HOME=/root",
+                                        "HOSTNAME=box", "PATH=/img"});
+}
