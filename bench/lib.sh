@@ -1,0 +1,179 @@
+# Shared by the benchmarks: a private temp dir, the small C helpers (built here, not by the main
+# build), processes we started (killed by pid, never by name), pooled statistics, the tables
+# and the `metric:` lines. Sourced by bench/{init,supervisor,launcher}.sh.
+# shellcheck shell=bash
+
+set -u
+: "${BUILD:=build}"
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+mkdir -p "$BUILD/bench"
+BUILD_ABS=$(cd "$BUILD" && pwd)
+# shellcheck disable=SC2034 # used by the scripts that source this file
+BIN=$BUILD_ABS/bin # our programs
+HB=$BUILD_ABS/bench # helpers, caches, results
+QUICK=${BENCH_QUICK:-0}
+STARTED=() # pids of background processes this script started
+
+# q FULL QUICK: the repetition count for the current mode.
+q() { if [ "$QUICK" = 1 ]; then echo "$2"; else echo "$1"; fi; }
+
+log() { echo "[bench] $*" >&2; }
+
+build_helpers() {
+  local src out
+  for src in "$BENCH_DIR"/*.c; do
+    out=$HB/$(basename "$src" .c)
+    if [ ! -x "$out" ] || [ "$src" -nt "$out" ]; then
+      gcc -O2 -Wall -Wextra -static -o "$out.tmp" "$src" && mv "$out.tmp" "$out" || return 1
+    fi
+  done
+}
+
+bench_setup() {
+  T=$(mktemp -d /tmp/cinit-bench.XXXXXX)
+  chmod 755 "$T"
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT TERM
+  build_helpers || {
+    echo "bench: fatal: unable to build the helpers in '$HB'" >&2
+    exit 1
+  }
+}
+
+# kill_started PID: SIGKILL the direct children of PID (for `unshare --fork` that is the PID 1
+# of the namespace, whose death ends every process in it), then PID itself.
+kill_started() {
+  local p=$1 c
+  local kids=()
+  read -r -a kids 2>/dev/null <"/proc/$p/task/$p/children"
+  for c in "${kids[@]}"; do kill -KILL "$c" 2>/dev/null; done
+  kill -KILL "$p" 2>/dev/null
+  wait "$p" 2>/dev/null
+  return 0
+}
+
+bench_cleanup() {
+  local rc=$? p
+  for p in "${STARTED[@]}"; do kill_started "$p"; done
+  # Files made inside user namespaces may belong to sub-ids: root removes them all.
+  rm -rf "$T" 2>/dev/null
+  exit "$rc"
+}
+
+# start_bg CMD...: runs CMD in the background (output discarded); its pid is in $LAST_PID.
+start_bg() {
+  "$@" </dev/null >/dev/null 2>&1 &
+  LAST_PID=$!
+  STARTED+=("$LAST_PID")
+}
+
+# stop_bg PID: kills a process start_bg started (and the namespace it made).
+stop_bg() {
+  local p=$1 i
+  kill_started "$p"
+  for i in "${!STARTED[@]}"; do [ "${STARTED[$i]}" = "$p" ] && unset "STARTED[$i]"; done
+  return 0
+}
+
+# child_of PID [SECONDS]: prints PID's first child once it exists (the init under unshare --fork).
+child_of() {
+  local p=$1 i c
+  for i in $(seq 1 $((${2:-5} * 50))); do
+    c=$(cut -d' ' -f1 "/proc/$p/task/$p/children" 2>/dev/null)
+    [ -n "$c" ] && echo "$c" && return 0
+    nap 0.02
+  done
+  return 1
+}
+
+# stats FILE [DECIMALS]: "median min p90 n" of the numbers in FILE (one a line), "n/a n/a n/a 0"
+# if none.
+stats() {
+  sort -n "$1" 2>/dev/null | awk -v d="${2:-0}" '{ a[NR] = $1 }
+    END {
+      if (NR == 0) { print "n/a n/a n/a 0"; exit }
+      m = NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
+      f = "%." d "f"
+      printf f " " f " " f " %d\n", m, a[1], a[int((NR - 1) * 0.9 + 0.5) + 1], NR
+    }'
+}
+
+# median FILE
+median() { stats "$1" | cut -d' ' -f1; }
+
+isnum() { [[ ${1:-} =~ ^-?[0-9]+([.][0-9]+)?$ ]]; }
+
+# ratio A B: A/B with two decimals, n/a unless both are numbers and B > 0.
+ratio() {
+  if isnum "${1:-}" && isnum "${2:-}" && awk -v b="$2" 'BEGIN { exit !(b > 0) }'; then
+    awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'
+  else
+    echo n/a
+  fi
+}
+
+# sub A B: A-B, n/a unless both are numbers.
+sub() {
+  if isnum "${1:-}" && isnum "${2:-}"; then awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", a - b }'; else echo n/a; fi
+}
+
+# row FIRST COLS...: one aligned table line.
+row() {
+  printf '%-30s' "$1"
+  shift
+  local c
+  for c in "$@"; do printf ' %13s' "$c"; done
+  printf '\n'
+}
+
+# best NAME=VALUE...: prints "NAME VALUE" of the smallest numeric VALUE ("none n/a" if none).
+best() {
+  local kv n v bn=none bv=n/a
+  for kv in "$@"; do
+    n=${kv%%=*} v=${kv#*=}
+    isnum "$v" || continue
+    if [ "$bv" = n/a ] || awk -v a="$v" -v b="$bv" 'BEGIN { exit !(a < b) }'; then bn=$n bv=$v; fi
+  done
+  echo "$bn $bv"
+}
+
+# metric NAME UNIT OURS_LABEL OURS PEER_LABEL PEER BAR
+# BAR: le_peer | ge_peer (ours must be <= / >= the peer's), le:N (ours <= N), or none.
+# Prints the one line per metric that the summary collects.
+metric() {
+  local name=$1 unit=$2 ol=$3 ov=$4 pl=$5 pv=$6 bar=$7 verdict=
+  case $bar in
+  le_peer) isnum "$ov" && isnum "$pv" && { awk -v a="$ov" -v b="$pv" 'BEGIN { exit !(a <= b) }' && verdict="PASS (bar: <= $pl)" || verdict="MISS (bar: <= $pl)"; } ;;
+  ge_peer) isnum "$ov" && isnum "$pv" && { awk -v a="$ov" -v b="$pv" 'BEGIN { exit !(a >= b) }' && verdict="PASS (bar: >= $pl)" || verdict="MISS (bar: >= $pl)"; } ;;
+  le:*) isnum "$ov" && { awk -v a="$ov" -v b="${bar#le:}" 'BEGIN { exit !(a <= b) }' && verdict="PASS (bar: <= ${bar#le:} $unit)" || verdict="MISS (bar: <= ${bar#le:} $unit)"; } ;;
+  esac
+  isnum "$ov" || verdict="n/a ($ol not built)"
+  echo "metric: $name: $ol $ov $unit vs best peer $pl $pv $unit (ratio $(ratio "$ov" "$pv"))${verdict:+ $verdict}"
+}
+
+have() { [ -x "$1" ]; }
+
+# nap SECONDS: sleep without forking (a read that times out on a pipe nobody writes), so that
+# polling loops do not load the 2 CPUs the measured programs run on.
+exec {NAP_FD}<> <(:)
+nap() { read -r -t "$1" -u "$NAP_FD" _ || true; }
+
+# lines FILE: number of lines in FILE (0 if absent), without forking.
+lines() {
+  local l=()
+  [ -r "$1" ] && mapfile -t l <"$1"
+  echo "${#l[@]}"
+}
+
+# The script's time budget (run.sh sets it; a loaded machine makes every run slower): loops that
+# repeat rounds stop adding rounds once past their share, but always do the first one.
+BUDGET=${BENCH_BUDGET:-300}
+# within PERCENT: true while this script has used less than PERCENT of its budget.
+within() { [ "$SECONDS" -lt $((BUDGET * $1 / 100)) ]; }
+# more_rounds ROUND PERCENT WHAT: whether to start round ROUND (logs when the budget ends it).
+more_rounds() {
+  [ "$1" -le 1 ] && return 0
+  within "$2" && return 0
+  log "$3: time budget reached, stopping after $(($1 - 1)) round(s)"
+  return 1
+}
