@@ -139,6 +139,10 @@ std::string env_to_sh(const Env& env) {
   for (const auto& [name, value] : env) {
     if (env_dump_excluded(name))
       continue;
+    // A name starting with a digit is no shell variable: dash aborts the whole `. file` at
+    // `export 1A=x` ("bad variable name"), so such a line would cost every other variable.
+    if (name.empty() || (name[0] >= '0' && name[0] <= '9'))
+      continue;
     out += "export " + sh_sanitize_name(name) + "=" + sh_quote(value) + "\n";
   }
   return out;

@@ -37,7 +37,8 @@ std::string sh_quote(std::string_view value);
 // Every character outside [A-Za-z0-9_] becomes '_' (my_init's \W -> _).
 std::string sh_sanitize_name(std::string_view name);
 
-// `export NAME=value` lines for every variable except those my_init never dumps.
+// `export NAME=value` lines for every variable except those my_init never dumps and those
+// whose name starts with a digit (no shell accepts them).
 std::string env_to_sh(const Env& env);
 // JSON object of the whole environment (HOME, USER, SHELL included, as my_init), ASCII-escaped.
 std::string env_to_json(const Env& env);
