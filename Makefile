@@ -131,7 +131,7 @@ asan: deps
 FUZZ_SRC := $(wildcard tests/fuzz/*_fuzz.cpp)
 FUZZ_BIN := $(patsubst tests/fuzz/%_fuzz.cpp,$(BUILD)/fuzz/%_fuzz,$(FUZZ_SRC))
 FUZZ_OBJ := $(BUILD)/fuzz/obj
-FUZZ_CXXFLAGS := -std=c++20 -g -O1 -I. -DBOOST_ALLOW_DEPRECATED_HEADERS
+FUZZ_CXXFLAGS := -std=c++20 -g -O1 -I. -MMD -MP -DBOOST_ALLOW_DEPRECATED_HEADERS
 FUZZ_LIBOBJ := $(patsubst %.cpp,$(FUZZ_OBJ)/%.o,$(COMMON_SRC) $(SUPLIB_SRC) $(LAUNCHLIB_SRC))
 $(FUZZ_OBJ)/%.o: %.cpp
 	@mkdir -p $(@D)
@@ -163,4 +163,7 @@ format-check:
 tidy:
 	clang-tidy $(filter %.cpp,$(SOURCES)) -- -std=c++20 -I. -isystem /usr/include/catch2
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+# Keep intermediate objects (fuzz objects are otherwise deleted after each link).
+.SECONDARY:
+
+-include $(shell find $(BUILD)/obj $(BUILD)/fuzz/obj -name '*.d' 2>/dev/null)

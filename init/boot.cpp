@@ -61,7 +61,13 @@ void ContainerEnv::dump(bool with_dir) {
     if (!write_file_atomic(path, data, 0640, owner, group_))
       warn_sys(errno, "unable to write '" + path + "'");
   };
-  if (with_dir) {
+  if (!with_dir) {
+    // A startup script may have written files with its own umask: re-secure them.
+    if (const auto names = list_dir(paths_.env_dir))
+      for (const std::string& name : *names)
+        if (name[0] != '.')
+          secure(paths_.env_dir + "/" + name, 0640);
+  } else {
     secure(paths_.env_dir, 0750);
     for (const auto& [name, value] : env_) {
       if (env_dump_excluded(name) || name[0] == '.' || name.find('/') != std::string::npos)

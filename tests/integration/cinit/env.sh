@@ -79,6 +79,14 @@ test_dumps_are_never_world_readable() {
   assert_eq 640 "$(stat -c %a "$ETC/container_environment.json")" ".json mode"
 }
 
+test_files_written_by_startup_scripts_are_secured() {
+  etc_dir container_environment
+  script my_init.d/10_set 'umask 022; echo secret > /etc/container_environment/TOKEN'
+  cinit_run --quiet --skip-runit -- true
+  assert_eq 0 "$RC" "exit code: $OUT"
+  assert_eq 640 "$(stat -c %a "$ETC/container_environment/TOKEN")" "mode of a script's file"
+}
+
 test_dumps_group_is_docker_env_when_it_exists() {
   [ "$MODE" = root ] || return 0 # a single-id user namespace cannot chown to another group
   { cat /etc/group; echo "docker_env:x:8377:"; } >"$T/group"
