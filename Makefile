@@ -10,6 +10,7 @@ BUILD    ?= build
 WERROR   ?= 1
 FUZZ_TIME ?= 30
 SANITIZE ?= 0
+JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 
 WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion \
   -Wnon-virtual-dtor -Wold-style-cast -Wcast-qual -Wformat=2 -Wimplicit-fallthrough \
@@ -112,7 +113,7 @@ $(BUILD)/test-helpers/%: tests/helpers/%.cpp
 # `make test`: dependencies (apt, test user), build, unit + integration; last line
 # "N passed, N failed".
 test: deps
-	@$(MAKE) --no-print-directory all $(BIN)/unit_tests $(TEST_HELPERS)
+	@$(MAKE) --no-print-directory -j$(JOBS) all $(BIN)/unit_tests $(TEST_HELPERS)
 	@BUILD=$(BUILD) tests/run.sh
 
 unit: all $(BIN)/unit_tests
@@ -123,7 +124,7 @@ integration: all $(TEST_HELPERS)
 
 # Sanitizers: dynamic (g++ rejects -static with ASan), own build tree, same tests.
 asan: deps
-	@$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=1 all build/asan/bin/unit_tests \
+	@$(MAKE) --no-print-directory -j$(JOBS) BUILD=build/asan SANITIZE=1 all build/asan/bin/unit_tests \
 	  $(patsubst $(BUILD)/%,build/asan/%,$(TEST_HELPERS))
 	@BUILD=build/asan ASAN_OPTIONS=detect_leaks=0 tests/run.sh
 

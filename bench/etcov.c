@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 static int fail(const char *what, const char *obj) {
@@ -30,9 +32,15 @@ int main(int argc, char **argv) {
   if (mount("tmpfs", dir, "tmpfs", 0, "size=16m,mode=755") != 0) return fail("mount tmpfs on", dir);
   if (mkdir(up, 0755) != 0) return fail("create", up);
   if (mkdir(wk, 0755) != 0) return fail("create", wk);
-  // An empty /etc/service (it hides the host's symlink to runit's services, which cinit's
-  // defaults would otherwise start); every init gets the same /etc either way.
-  if (mkdir(svc, 0755) != 0) return fail("create", svc);
+  // No /etc/service: a whiteout hides the host's symlink to runit's services, so every init
+  // meets the /etc of an image without services (what tini & co. are for). ETCOV_SERVICES=1
+  // gives an empty service dir instead, which makes cinit start (and stop) its supervisor.
+  const char *services = getenv("ETCOV_SERVICES");
+  if (services != NULL && strcmp(services, "1") == 0) {
+    if (mkdir(svc, 0755) != 0) return fail("create", svc);
+  } else if (mknod(svc, S_IFCHR | 0000, makedev(0, 0)) != 0) {
+    return fail("whiteout", svc);
+  }
   if (mount("overlay", "/etc", "overlay", 0, opts) != 0) return fail("overlay", "/etc");
   execvp(argv[2], argv + 2);
   fprintf(stderr, "etcov: fatal: unable to exec '%s': %s\n", argv[2], strerror(errno));
