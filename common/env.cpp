@@ -67,19 +67,13 @@ Env read_env_dir(const std::string& dir, const EnvWarn& warn) {
       warn(path, "not a valid variable name");
       continue;
     }
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) {
-      warn(path, std::strerror(errno));
-      continue;
-    }
-    if (!S_ISREG(st.st_mode)) {
-      warn(path, S_ISDIR(st.st_mode) ? "is a directory, not a variable file"
-                                     : "is not a regular file");
-      continue;
-    }
-    const auto raw = read_file(path);
+    const auto raw = read_regular_file(path, max_env_value);
     if (!raw) {
-      warn(path, std::strerror(errno));
+      const int err = errno;
+      warn(path, err == EISDIR   ? "is a directory, not a variable file"
+                 : err == EINVAL ? "is not a regular file"
+                 : err == EFBIG  ? "is larger than " + std::to_string(max_env_value) + " bytes"
+                                 : std::string(std::strerror(err)));
       continue;
     }
     if (raw->find('\0') != std::string::npos) {

@@ -26,6 +26,11 @@ std::string env_file_value(std::string_view raw);
 // A name that may become an environment variable: non-empty, no '=' and no NUL.
 bool valid_env_name(std::string_view name);
 
+// The largest value an env file may hold: the kernel refuses any exec whose single
+// "NAME=value" string exceeds MAX_ARG_STRLEN (128 KiB), so a larger one would break every
+// later exec instead of just itself.
+inline constexpr std::size_t max_env_value = 128 * 1024 - 4096;
+
 // Reads every regular file in `dir` (byte order). Subdirectories, unreadable files, invalid
 // names and values with NUL bytes are reported through `warn` and skipped; names starting
 // with '.' are hidden files (and our temp files) and are ignored. A missing dir yields {}.

@@ -56,16 +56,9 @@ std::string resolve(const std::string& name, const std::vector<std::string>& env
 // parent as an errno over the CLOEXEC pipe.
 [[noreturn]] void exec_child(const char* file, char* const* argv, char* const* envp,
                              const SpawnOptions& opts, int err_fd) {
-  // Default disposition for every signal, glibc's internal ones (32, 33) included: glibc's
-  // sigaction refuses those and its posix_spawn leaves them ignored across exec. An all-zero
-  // kernel sigaction is SIG_DFL with no flags and an empty mask on every architecture.
-  unsigned long zero[4] = {0, 0, 0, 0};
-  for (int sig = 1; sig < NSIG; ++sig)
-    if (sig != SIGKILL && sig != SIGSTOP)
-      (void)::syscall(SYS_rt_sigaction, sig, zero, nullptr, sizeof(unsigned long));
-  sigset_t none;
-  sigemptyset(&none);
-  (void)::sigprocmask(SIG_SETMASK, &none, nullptr);
+  // Session and terminal first, while the parent's SIGTTOU is still ignored: a background
+  // process group calling tcsetpgrp() with SIGTTOU at its default would stop itself (and the
+  // parent, waiting on the error pipe, with it).
   int err = 0;
   if (opts.new_session && ::setsid() < 0)
     err = errno;
@@ -74,6 +67,17 @@ std::string resolve(const std::string& name, const std::vector<std::string>& env
     err = errno;
   if (err == 0 && opts.foreground_tty)
     (void)::tcsetpgrp(STDIN_FILENO, ::getpid()); // best effort: stdin may not be our tty
+  // Default disposition for every signal, glibc's internal ones (32, 33) included: glibc's
+  // sigaction refuses those and its posix_spawn leaves them ignored across exec. An all-zero
+  // kernel sigaction is SIG_DFL with no flags and an empty mask on every architecture; the
+  // kernel wants its own sigset size, _NSIG / 8 bytes.
+  unsigned long zero[8] = {};
+  for (int sig = 1; sig < NSIG; ++sig)
+    if (sig != SIGKILL && sig != SIGSTOP)
+      (void)::syscall(SYS_rt_sigaction, sig, zero, nullptr, static_cast<std::size_t>(NSIG / 8));
+  sigset_t none;
+  sigemptyset(&none);
+  (void)::sigprocmask(SIG_SETMASK, &none, nullptr);
   const int fds[3] = {opts.stdin_fd, opts.stdout_fd, opts.stderr_fd};
   for (int target = 0; target < 3 && err == 0; ++target) {
     const int fd = fds[target];

@@ -54,6 +54,30 @@ std::optional<std::string> read_file(const std::string& path) {
   return read_all(fd.get());
 }
 
+std::optional<std::string> read_regular_file(const std::string& path, std::size_t max_size) {
+  // O_NONBLOCK: opening a FIFO must not wait for a writer.
+  UniqueFd fd(retry_eintr([&] { return ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC); }));
+  if (!fd.valid())
+    return std::nullopt;
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0)
+    return std::nullopt;
+  if (!S_ISREG(st.st_mode)) {
+    errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+    return std::nullopt;
+  }
+  if (static_cast<std::size_t>(st.st_size) > max_size) {
+    errno = EFBIG;
+    return std::nullopt;
+  }
+  auto text = read_all(fd.get());
+  if (text && text->size() > max_size) { // it grew while we read
+    errno = EFBIG;
+    return std::nullopt;
+  }
+  return text;
+}
+
 bool write_file_atomic(const std::string& path, std::string_view data, mode_t mode, uid_t uid,
                        gid_t gid) {
   // A hidden temp name, so that readers of a directory (the env dir) never take it for data.
@@ -61,8 +85,11 @@ bool write_file_atomic(const std::string& path, std::string_view data, mode_t mo
   const std::string tmp = slash == std::string::npos
                               ? "." + path + ".tmp"
                               : path.substr(0, slash + 1) + "." + path.substr(slash + 1) + ".tmp";
+  // A leftover temp (a crash, or a planted link) is removed, then the name is created
+  // exclusively: never truncate or chmod whatever it pointed to.
+  (void)::unlink(tmp.c_str());
   UniqueFd fd(retry_eintr([&] {
-    return ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    return ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   }));
   if (!fd.valid())
     return false;

@@ -26,6 +26,10 @@ ssize_t read_full(int fd, void* buf, std::size_t len);
 
 // Reads a whole file. nullopt with errno set on failure.
 std::optional<std::string> read_file(const std::string& path);
+// Reads a regular file (symlinks followed) of at most `max_size` bytes without ever blocking
+// on a FIFO or reading a device: nullopt with errno EISDIR (a directory), EINVAL (not a
+// regular file), EFBIG (too large) or the open/read error.
+std::optional<std::string> read_regular_file(const std::string& path, std::size_t max_size);
 // Reads everything from fd until EOF. nullopt with errno set on failure.
 std::optional<std::string> read_all(int fd);
 

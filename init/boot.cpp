@@ -3,8 +3,10 @@
 #include "common/log.hpp"
 #include "common/passwd.hpp"
 #include "common/syscall.hpp"
+#include "common/unique_fd.hpp"
 
 #include <cerrno>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -41,43 +43,64 @@ void ContainerEnv::reimport() {
     return;
   Env next = read_env_dir(paths_.env_dir, warn_entry);
   for (const auto& [name, value] : env_)
-    if (env_dump_excluded(name))
+    // Never-dumped names survive (HOME, USER, SHELL), and so does what could not be written
+    // to the dir (a read-only root): losing PATH to a failed write would be worse.
+    if (env_dump_excluded(name) || unwritten_.count(name) != 0)
       next.try_emplace(name, value);
   env_ = std::move(next);
 }
 
-void ContainerEnv::secure(const std::string& path, mode_t mode) const {
-  if (::chmod(path.c_str(), mode) != 0)
+// chmod/chown without following links: a script's `ln -s /dev/null VAR` must not make cinit
+// change /dev/null. Only regular files (and the dir itself) are touched.
+void ContainerEnv::secure(const std::string& path, mode_t mode, bool is_dir) {
+  const int flags = is_dir ? O_RDONLY | O_DIRECTORY : O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
+  UniqueFd fd(retry_eintr([&] { return ::open(path.c_str(), flags | O_CLOEXEC); }));
+  struct stat st {};
+  if (!fd.valid() || ::fstat(fd.get(), &st) != 0 || (!is_dir && !S_ISREG(st.st_mode)))
+    return; // not ours to secure: read_env_dir reports such entries
+  if ((st.st_mode & 07777) != mode && ::fchmod(fd.get(), mode) != 0)
     warn_sys(errno, "unable to chmod '" + path + "'");
-  if (group_ != static_cast<gid_t>(-1) && ::chown(path.c_str(), 0, group_) != 0)
-    warn_sys(errno, "unable to chown '" + path + "'");
+  if (group_ != static_cast<gid_t>(-1) && st.st_gid != group_ && ::fchown(fd.get(), 0, group_) != 0) {
+    // A user namespace that maps no such group (a rootless single-id map): say so once and
+    // keep the files root's, 0640.
+    warn_sys(errno, "unable to give '" + path + "' to group docker_env; keeping it root's");
+    group_ = static_cast<gid_t>(-1);
+  }
+}
+
+void ContainerEnv::write(const std::string& path, const std::string& data) {
+  if (!write_file_atomic(path, data, 0640)) {
+    warn_sys(errno, "unable to write '" + path + "'");
+    return;
+  }
+  secure(path, 0640, false);
 }
 
 void ContainerEnv::dump(bool with_dir) {
   if (!dir_exists())
     return; // my_init skips every dump when the dir is missing
-  const uid_t owner = group_ == static_cast<gid_t>(-1) ? static_cast<uid_t>(-1) : 0;
-  const auto write = [&](const std::string& path, const std::string& data) {
-    if (!write_file_atomic(path, data, 0640, owner, group_))
-      warn_sys(errno, "unable to write '" + path + "'");
-  };
   if (!with_dir) {
     // A startup script may have written files with its own umask: re-secure them.
     if (const auto names = list_dir(paths_.env_dir))
       for (const std::string& name : *names)
         if (name[0] != '.')
-          secure(paths_.env_dir + "/" + name, 0640);
+          secure(paths_.env_dir + "/" + name, 0640, false);
   } else {
-    secure(paths_.env_dir, 0750);
+    secure(paths_.env_dir, 0750, true);
+    unwritten_.clear();
     for (const auto& [name, value] : env_) {
       if (env_dump_excluded(name) || name[0] == '.' || name.find('/') != std::string::npos)
         continue;
       const std::string path = paths_.env_dir + "/" + name;
-      const auto old = read_file(path);
-      if (old && *old == value)
-        secure(path, 0640); // unchanged: only make sure it is not world-readable
-      else
-        write(path, value);
+      const auto old = read_regular_file(path, max_env_value);
+      if (old && *old == value) {
+        secure(path, 0640, false); // unchanged: only make sure it is not world-readable
+      } else if (!write_file_atomic(path, value, 0640)) {
+        warn_sys(errno, "unable to write '" + path + "'");
+        unwritten_.insert(name);
+      } else {
+        secure(path, 0640, false);
+      }
     }
   }
   write(paths_.env_sh, env_to_sh(env_));

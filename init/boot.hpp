@@ -4,6 +4,7 @@
 
 #include "common/env.hpp"
 
+#include <set>
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -43,11 +44,13 @@ public:
   bool dir_exists() const;
 
 private:
-  void secure(const std::string& path, mode_t mode) const;
+  void secure(const std::string& path, mode_t mode, bool is_dir);
+  void write(const std::string& path, const std::string& data);
 
   Env env_;
   Paths paths_;
-  gid_t group_ = static_cast<gid_t>(-1); // docker_env, if /etc/group has it
+  gid_t group_ = static_cast<gid_t>(-1); // docker_env, if /etc/group has it (and we may)
+  std::set<std::string> unwritten_;      // names whose dir file the last dump could not write
 };
 
 // Executable regular files (symlinks followed) in `dir`, in byte order, dot-files included

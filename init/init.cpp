@@ -112,6 +112,11 @@ private:
   }
   int status_of(pid_t pid) const { return watched_.at(pid).value_or(0); }
   template <typename Done> void loop_until(Done done, const Deadline& deadline);
+  // Handles whatever signals are pending, without waiting; true if a stop was asked for.
+  bool stop_pending() {
+    wait_events(Clock::now());
+    return stop_signal_ != 0;
+  }
 
   pid_t start(const std::vector<std::string>& argv, const SpawnOptions& opts, std::string& err);
   std::optional<int> run_script(const std::string& path, const Deadline& deadline);
@@ -210,8 +215,10 @@ void Init::reap() {
   for (;;) {
     int status = 0;
     const pid_t pid = ::waitpid(-1, &status, WNOHANG);
-    if (pid == 0)
+    if (pid == 0) {
+      no_children_ = false; // children exist (orphans may arrive without a SIGCHLD to us)
       return;
+    }
     if (pid < 0) {
       if (errno == EINTR)
         continue;
@@ -307,6 +314,10 @@ bool Init::boot() {
       scripts.push_back(p_.rc_local);
   }
   for (const std::string& path : scripts) {
+    if (stop_pending()) { // asked to stop between scripts: start nothing else
+      exit_code_ = 128 + stop_signal_;
+      return false;
+    }
     const auto status = run_script(path, {});
     if (!status || *status != 0) {
       if (status)
@@ -317,16 +328,16 @@ bool Init::boot() {
     }
     env_.reimport();
     env_.dump(false);
-    if (stop_signal_ != 0) { // asked to stop between scripts: do not start anything else
-      exit_code_ = 128 + stop_signal_;
-      return false;
-    }
+  }
+  if (stop_pending()) {
+    exit_code_ = 128 + stop_signal_;
+    return false;
   }
   return true;
 }
 
 void Init::start_supervisor() {
-  if (o_.skip_runit || !is_dir(p_.service_dir))
+  if (o_.skip_runit || !is_dir(p_.service_dir) || stop_pending())
     return;
   std::string err;
   SpawnOptions opts;
@@ -359,11 +370,15 @@ void Init::run_main() {
   SpawnOptions opts;
   // On a terminal, CMD gets its own process group in the foreground, so the tty's Ctrl-C
   // reaches CMD once (not CMD, cinit and every service), as with a shell's job control.
-  opts.foreground_tty = ::isatty(STDIN_FILENO) == 1;
+  // Only when the terminal's foreground is ours to give (a backgrounded non-PID-1 cinit must
+  // not take the terminal from the user's shell).
+  opts.foreground_tty = ::isatty(STDIN_FILENO) == 1 && ::tcgetpgrp(STDIN_FILENO) == ::getpgrp();
   std::string err;
   main_pid_ = start(o_.command, opts, err);
   if (main_pid_ < 0) {
     const int e = errno;
+    if (opts.foreground_tty)
+      (void)::tcsetpgrp(STDIN_FILENO, ::getpgrp());
     log_line(std::string(program_name()) + ": cannot execute " + o_.command[0] + ": " + err);
     exit_code_ = e == ENOENT ? 127 : 126;
     return;
@@ -378,6 +393,8 @@ void Init::run_main() {
         return !running(main_pid_);
       },
       main_kill_at_); // by reference: a SIGTERM arms it while we wait
+  if (opts.foreground_tty) // shutdown scripts run in our group: give the terminal back to it
+    (void)::tcsetpgrp(STDIN_FILENO, ::getpgrp());
   const int status = status_of(main_pid_);
   exit_code_ = shell_status(status);
   info(o_.command[0] + " exited with status " + describe_status(status) + ".");
@@ -405,9 +422,20 @@ void Init::run_shutdown_scripts(const std::string& dir) {
 
 void Init::shutdown() {
   shutting_down_ = true;
-  stop_child(main_pid_, o_.command.empty() ? "command" : o_.command[0], SIGTERM);
-  run_shutdown_scripts(p_.pre_shutdown_dir);
-  if (running(supervisor_pid_)) {
+  // Every step runs even if an earlier one failed: the kill-all must always happen.
+  const auto step = [&](const char* what, const auto& f) {
+    try {
+      f();
+    } catch (const std::exception& e) {
+      warn(std::string("internal error while ") + what + ": " + e.what());
+    }
+  };
+  step("stopping the command",
+       [&] { stop_child(main_pid_, o_.command.empty() ? "command" : o_.command[0], SIGTERM); });
+  step("running pre-shutdown scripts", [&] { run_shutdown_scripts(p_.pre_shutdown_dir); });
+  step("stopping the supervisor", [&] {
+    if (!running(supervisor_pid_))
+      return;
     // The supervisor enforces KILL_PROCESS_TIMEOUT per service; the margin lets it finish.
     info("Shutting down supervisor (PID " + std::to_string(supervisor_pid_) + ")...");
     (void)::kill(supervisor_pid_, SIGTERM);
@@ -417,10 +445,10 @@ void Init::shutdown() {
       (void)::kill(supervisor_pid_, SIGKILL);
       loop_until([&] { return !running(supervisor_pid_); }, {});
     }
-  }
-  run_shutdown_scripts(p_.post_shutdown_dir);
+  });
+  step("running post-shutdown scripts", [&] { run_shutdown_scripts(p_.post_shutdown_dir); });
   if (!o_.no_kill_all_on_exit)
-    kill_all();
+    step("killing all processes", [&] { kill_all(); });
 }
 
 void Init::signal_all(int sig) {
@@ -453,7 +481,9 @@ int Init::run() {
   try {
     if (boot()) {
       start_supervisor();
-      if (!o_.command.empty())
+      if (!o_.command.empty() && stop_pending())
+        exit_code_ = 128 + stop_signal_; // stopped before CMD could start
+      else if (!o_.command.empty())
         run_main();
       else
         wait_services();
@@ -462,11 +492,7 @@ int Init::run() {
     warn(std::string("internal error: ") + e.what() + ": shutting down");
     exit_code_ = 1;
   }
-  try {
-    shutdown();
-  } catch (const std::exception& e) {
-    warn(std::string("internal error during shutdown: ") + e.what());
-  }
+  shutdown();
   return exit_code_;
 }
 

@@ -73,7 +73,11 @@ ParseResult parse_options(const std::vector<std::string>& args) {
   return r;
 }
 
-std::optional<double> parse_seconds(const std::string& text) {
+std::optional<double> parse_seconds(const std::string& raw) {
+  // Surrounding blanks are allowed (an env file's "30\n"), as Python's int() allows them.
+  const std::size_t first = raw.find_first_not_of(" \t\r\n");
+  const std::size_t last = raw.find_last_not_of(" \t\r\n");
+  const std::string text = first == std::string::npos ? "" : raw.substr(first, last - first + 1);
   if (text.empty() || text.size() > 32)
     return std::nullopt;
   for (const char c : text)

@@ -136,3 +136,37 @@ test_services_and_command_get_the_same_environment() {
   assert_eq "svc [v1]
 cmd [v1]" "$(cat "$ETC/seen")"
 }
+
+test_symlinked_entry_target_is_not_chmodded() {
+  etc_dir container_environment
+  put target_file "public" 0644
+  script my_init.d/10_link 'ln -s /etc/target_file /etc/container_environment/LINKED; ln -s /dev/null /etc/container_environment/NULL'
+  cinit_run --quiet --skip-runit -- true
+  assert_eq 0 "$RC" "exit code: $OUT"
+  assert_eq 644 "$(stat -c %a "$ETC/target_file")" "mode of a symlink's target"
+}
+
+test_fifo_in_env_dir_does_not_hang_boot() {
+  etc_dir container_environment
+  mkfifo "$ETC/container_environment/PIPE"
+  [ "$MODE" = user ] && chown "$TEST_USER:" "$ETC/container_environment/PIPE"
+  put container_environment/GOOD "yes"
+  OUT=$(in_pidns "$BIN/cinit" --quiet --skip-runit -- sh -c 'echo "[$GOOD]"' 2>&1)
+  assert_eq 0 "$?" "exit code: $OUT"
+  assert_contains "$OUT" "[yes]"
+  assert_contains "$OUT" "'/etc/container_environment/PIPE': is not a regular file"
+}
+
+test_unwritable_group_keeps_the_environment() {
+  # docker_env exists but cannot be chowned to (unmapped in a single-id user namespace): the
+  # dumps stay root's and no variable is lost after a startup script.
+  { cat /etc/group; echo "docker_env:x:8377:"; } >"$T/group"
+  put group "$(cat "$T/group")
+"
+  etc_dir container_environment
+  script my_init.d/10_noop 'true'
+  OUT=$(FROM_DOCKER=kept in_pidns "$BIN/cinit" --quiet --skip-runit -- sh -c 'echo "[$FROM_DOCKER] [$PATH]"' 2>&1)
+  assert_eq 0 "$?" "exit code: $OUT"
+  assert_contains "$OUT" "[kept] [$PATH]"
+  assert_eq "kept" "$(cat "$ETC/container_environment/FROM_DOCKER")" "dumped value"
+}

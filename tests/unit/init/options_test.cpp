@@ -61,6 +61,8 @@ TEST_CASE("timeouts are non-negative seconds") {
   CHECK(parse_seconds("30") == 30.0);
   CHECK(parse_seconds("0") == 0.0);
   CHECK(parse_seconds("0.5") == 0.5);
+  CHECK(parse_seconds(" 30\n") == 30.0);
+  CHECK_FALSE(parse_seconds(" "));
   CHECK_FALSE(parse_seconds(""));
   CHECK_FALSE(parse_seconds("-1"));
   CHECK_FALSE(parse_seconds("1e3"));
