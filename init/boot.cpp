@@ -20,7 +20,13 @@ void warn_entry(const std::string& path, const std::string& problem) {
 } // namespace
 
 ContainerEnv::ContainerEnv(Env inherited, Paths paths)
-    : env_(std::move(inherited)), paths_(std::move(paths)) {
+    : env_(std::move(inherited)), paths_(std::move(paths)) {}
+
+void ContainerEnv::find_group_once() {
+  // Read only when a dump is written: an image without the env dir pays nothing for it.
+  if (group_looked_up_)
+    return;
+  group_looked_up_ = true;
   if (const auto text = read_file(paths_.group_file))
     if (const auto g = find_group(parse_group(*text), "docker_env"))
       group_ = g->gid;
@@ -79,6 +85,7 @@ void ContainerEnv::write(const std::string& path, const std::string& data) {
 void ContainerEnv::dump(bool with_dir) {
   if (!dir_exists())
     return; // my_init skips every dump when the dir is missing
+  find_group_once();
   if (!with_dir) {
     // A startup script may have written files with its own umask: re-secure them.
     if (const auto names = list_dir(paths_.env_dir))

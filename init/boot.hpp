@@ -46,10 +46,12 @@ public:
 private:
   void secure(const std::string& path, mode_t mode, bool is_dir);
   void write(const std::string& path, const std::string& data);
+  void find_group_once();
 
   Env env_;
   Paths paths_;
   gid_t group_ = static_cast<gid_t>(-1); // docker_env, if /etc/group has it (and we may)
+  bool group_looked_up_ = false;
   std::set<std::string> unwritten_;      // names whose dir file the last dump could not write
 };
 
