@@ -21,17 +21,21 @@ int on_entry(void* user, const char* section, const char* name, const char* valu
   const std::string_view sec = section != nullptr ? section : "";
   const std::string_view key = name != nullptr ? name : "";
   const std::string_view val = value != nullptr ? value : "";
-  st->key = std::string(key);
-  if (!sec.empty() && sec != "launcher") {
-    st->error = "unknown section [" + std::string(sec) + "]";
+  // inih goes on after an error and reports the first one's line: keep the first key and
+  // reason with it, and take nothing from the lines after it.
+  if (!st->error.empty())
     return 0;
-  }
+  const auto refuse = [&](std::string why) {
+    st->key = std::string(key);
+    st->error = std::move(why);
+    return 0;
+  };
+  if (!sec.empty() && sec != "launcher")
+    return refuse("unknown section [" + std::string(sec) + "]");
   try {
     if (key == "data_root") {
-      if (!val.starts_with('/')) {
-        st->error = "must be an absolute path";
-        return 0;
-      }
+      if (!val.starts_with('/'))
+        return refuse("must be an absolute path");
       st->cfg->data_root = std::string(val);
     } else if (key == "gpus") {
       st->cfg->gpus = std::string(val);
@@ -39,12 +43,10 @@ int on_entry(void* user, const char* section, const char* name, const char* valu
       (void)parse_bind(val, "bind"); // validate now, where the line number is known
       st->cfg->binds.emplace_back(val);
     } else {
-      st->error = "unknown key";
-      return 0;
+      return refuse("unknown key");
     }
   } catch (const SysError& e) {
-    st->error = e.what();
-    return 0;
+    return refuse(e.what());
   }
   return 1;
 }

@@ -24,7 +24,10 @@
 //   /lib/firmware/nvidia/VERSION, the persistenced socket, the MPS pipe dir: same paths
 #pragma once
 
+#include "common/unique_fd.hpp"
+
 #include <optional>
+#include <signal.h>
 #include <string>
 #include <vector>
 
@@ -116,9 +119,15 @@ GpuPlan plan_gpu(const GpuRequest& req, const std::string& host_root = {},
 // What mount_gpu did that the container's environment must reflect.
 struct GpuMountResult {
   bool ldconfig_ran = false;
+  // The image's ldconfig (a container path) and the dirs for it, when it has one: run by
+  // run_gpu_ldconfig() only after pivot_root, never while the host's root is reachable.
+  std::string ldconfig;
+  std::vector<std::string> lib_dirs;
   // Set when the image has no ldconfig (or it failed): the driver dirs (after a newer CUDA
   // forward-compat dir of the image, if any) for LD_LIBRARY_PATH. Empty otherwise.
   std::string ld_library_path;
+  // The tmpfs of the driver's libraries, made read-only once ldconfig has run.
+  UniqueFd driver_fs;
 };
 
 // Prepends `result.ld_library_path` to LD_LIBRARY_PATH in `env` ("NAME=value" entries), keeping
@@ -130,15 +139,21 @@ void apply_gpu_env(std::vector<std::string>& env, const GpuMountResult& result);
 // pivot_root, single-threaded. Creates mount points in the fresh overlay upper and on the
 // /dev tmpfs, binds read-only (a read-only bind does not stop ioctl or write on a char device),
 // mounts a tmpfs on /usr/local/nvidia for the libraries and their symlinks, writes
-// /etc/ld.so.conf.d/000-cinit-nvidia.conf and runs the image's own ldconfig chrooted into
-// `new_root` (a short-lived child process), which writes /etc/ld.so.cache into the overlay's
-// upper layer, fresh per run: the image is never modified. Where the container already has
+// /etc/ld.so.conf.d/000-cinit-nvidia.conf and finds the image's own ldconfig, which
+// run_gpu_ldconfig() runs after pivot_root. Where the container already has
 // /proc/driver/nvidia (a fresh procfs), a read-only tmpfs over it shows only the selected
 // GPUs, with `ModifyDeviceFiles: 0` in params so that the user-space driver does not try to
 // create the nodes it was not given (as libnvidia-container does). Never calls setgroups(): host
 // supplementary groups (e.g. `video` on a 0660 device node) keep working inside.
 // Throws SysError.
 GpuMountResult mount_gpu(const GpuPlan& plan, const std::string& new_root);
+
+// Runs `result.ldconfig` (the image's own, untrusted) in a short-lived child, which writes
+// /etc/ld.so.cache into the overlay's fresh upper layer: the image is never modified. Call it
+// in the container after pivot_root and the old root's detach, so that nothing of the host's
+// tree is reachable from it. When the image has none or it fails, sets
+// `result.ld_library_path` instead. Then makes the driver's tmpfs read-only. Throws SysError.
+void run_gpu_ldconfig(GpuMountResult& result, const sigset_t& child_mask);
 
 // Parses a "550.54.14"-style version into its numbers (empty when it is not one).
 std::vector<unsigned> parse_version(const std::string& v);

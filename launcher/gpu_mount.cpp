@@ -244,45 +244,6 @@ std::string find_ldconfig(int root_fd) {
   return {};
 }
 
-// Runs the image's ldconfig chrooted into the new root, in a child that exits at once (a
-// chrooted process may not create user namespaces, NOTES.md §1.11: the container itself is
-// never chrooted). The dirs on its command line come first in the cache, as the conf file
-// lists them, so the result is the same when the image's ld.so.conf lacks ld.so.conf.d.
-bool run_ldconfig(int root_fd, const std::string& root, const std::string& ldconfig,
-                  const std::vector<std::string>& dirs) {
-  std::vector<std::string> args = {"ldconfig"};
-  args.insert(args.end(), dirs.begin(), dirs.end());
-  std::vector<char*> argv;
-  for (std::string& a : args)
-    argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::string path_env = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
-  char* envp[] = {path_env.data(), nullptr};
-  pid_t pid = fork();
-  if (pid < 0) {
-    int err = errno;
-    throw SysError("unable to fork for", root + ldconfig, err);
-  }
-  if (pid == 0) {
-    // Async-signal-safe calls only from here to exec.
-    if (fchdir(root_fd) != 0 || chroot(".") != 0 || chdir("/") != 0)
-      _exit(126);
-    execve(ldconfig.c_str(), argv.data(), envp);
-    _exit(errno == ENOENT ? 127 : 126);
-  }
-  int status = 0;
-  if (retry_eintr([&] { return waitpid(pid, &status, 0); }) < 0) {
-    int err = errno;
-    throw SysError("unable to wait for", root + ldconfig, err);
-  }
-  if (status != 0) {
-    warn("the container's ldconfig failed (status " + std::to_string(shell_status(status)) +
-         "): falling back to LD_LIBRARY_PATH");
-    return false;
-  }
-  return true;
-}
-
 // /proc/driver/nvidia in the container (a fresh procfs of our own pid namespace, mounted
 // before us): replaced by a read-only tmpfs with copies of version, registry and params
 // (device-file creation turned off) and binds of the selected GPUs' gpus/<bus> dirs, taken
@@ -400,22 +361,65 @@ GpuMountResult mount_gpu(const GpuPlan& plan, const std::string& new_root) {
     // later `ldconfig` in the container (package installs) keeps the driver dirs.
     // LD_LIBRARY_PATH is the fallback only, since it outranks the cache for every program
     // (also for ones the image points elsewhere on purpose).
+    // The image's ldconfig is untrusted code with all capabilities of the user namespace:
+    // it runs only after pivot_root (run_gpu_ldconfig), never here, where a chroot would
+    // still leave the host's root within its reach.
     write_ld_conf(root_fd.get(), new_root, dirs);
-    std::string ldconfig = find_ldconfig(root_fd.get());
-    if (!ldconfig.empty())
-      result.ldconfig_ran = run_ldconfig(root_fd.get(), new_root, ldconfig, dirs);
-    if (!result.ldconfig_ran)
+    result.ldconfig = find_ldconfig(root_fd.get());
+    result.lib_dirs = dirs;
+    if (result.ldconfig.empty())
       result.ld_library_path = join(dirs, ':');
   }
-  if (driver_fs.valid()) {
-    mount_attr attr{};
-    attr.attr_set = MOUNT_ATTR_RDONLY;
-    if (mount_setattr(driver_fs.get(), "", AT_EMPTY_PATH, &attr, sizeof attr) != 0) {
+  result.driver_fs = std::move(driver_fs);
+  return result;
+}
+
+void run_gpu_ldconfig(GpuMountResult& result, const sigset_t& child_mask) {
+  if (!result.ldconfig.empty()) {
+    // The dirs on its command line come first in the cache, as the conf file lists them, so
+    // the result is the same when the image's ld.so.conf lacks ld.so.conf.d.
+    std::vector<std::string> args = {"ldconfig"};
+    args.insert(args.end(), result.lib_dirs.begin(), result.lib_dirs.end());
+    std::vector<char*> argv;
+    for (std::string& a : args)
+      argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::string path_env = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+    char* envp[] = {path_env.data(), nullptr};
+    pid_t pid = fork();
+    if (pid < 0) {
       int err = errno;
-      throw SysError("unable to make read-only", new_root + gpu_driver_dir, err);
+      throw SysError("unable to fork for", result.ldconfig, err);
+    }
+    if (pid == 0) {
+      // Async-signal-safe calls only from here to exec.
+      (void)signal(SIGPIPE, SIG_DFL);
+      if (sigprocmask(SIG_SETMASK, &child_mask, nullptr) != 0 || chdir("/") != 0)
+        _exit(126);
+      execve(result.ldconfig.c_str(), argv.data(), envp);
+      _exit(errno == ENOENT ? 127 : 126);
+    }
+    int status = 0;
+    if (retry_eintr([&] { return waitpid(pid, &status, 0); }) < 0) {
+      int err = errno;
+      throw SysError("unable to wait for", result.ldconfig, err);
+    }
+    result.ldconfig_ran = status == 0;
+    if (!result.ldconfig_ran) {
+      warn("the container's ldconfig failed (status " + std::to_string(shell_status(status)) +
+           "): falling back to LD_LIBRARY_PATH");
+      result.ld_library_path = join(result.lib_dirs, ':');
     }
   }
-  return result;
+  if (result.driver_fs.valid()) {
+    mount_attr attr{};
+    attr.attr_set = MOUNT_ATTR_RDONLY;
+    if (mount_setattr(result.driver_fs.get(), "", AT_EMPTY_PATH, &attr, sizeof attr) != 0) {
+      int err = errno;
+      throw SysError("unable to make read-only", gpu_driver_dir, err);
+    }
+    result.driver_fs.reset();
+  }
 }
 
 void apply_gpu_env(std::vector<std::string>& env, const GpuMountResult& result) {

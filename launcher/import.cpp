@@ -52,8 +52,24 @@ bool is_dir(const std::string& p) {
   return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+// JSON of an image (index, manifests, config): far below this; a bigger file is no image's.
+constexpr off_t max_json_size = 64 << 20;
+
+// A regular file only, never through a symlink (image archives are untrusted; a FIFO would
+// block the import), and no bigger than any image's JSON.
 std::string read_text(const std::string& path) {
-  const auto t = read_file(path);
+  UniqueFd fd(retry_eintr(
+      [&] { return ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC); }));
+  if (!fd.valid())
+    throw SysError("unable to read", path, errno);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0)
+    throw SysError("unable to read", path, errno);
+  if (!S_ISREG(st.st_mode))
+    throw SysError("unable to read '" + path + "': not a regular file");
+  if (st.st_size > max_json_size)
+    throw SysError("unable to read '" + path + "': larger than 64 MiB");
+  const auto t = read_all(fd.get());
   if (!t)
     throw SysError("unable to read", path, errno);
   return *t;
@@ -189,7 +205,12 @@ struct DiskDeleter {
 // A rootfs directory becomes a tar first: its digest is then the layer's key, as for any tar.
 // Owners are recorded as root: in the user namespace, files of other host users show up as
 // the overflow id, which means nothing inside an image.
-void tar_directory(const std::string& dir, const std::string& out) {
+void tar_directory(const std::string& dir_arg, const std::string& out) {
+  // libarchive names entries without the trailing slash of "rootfs/": strip it here too, so
+  // that the prefix cut below keeps the first letter of every top-level name.
+  std::string dir = dir_arg;
+  while (dir.size() > 1 && dir.back() == '/')
+    dir.pop_back();
   std::unique_ptr<archive, WriterDeleter> w(archive_write_new());
   archive_write_set_format_pax_restricted(w.get());
   if (archive_write_open_filename(w.get(), out.c_str()) != ARCHIVE_OK)
@@ -213,7 +234,10 @@ void tar_directory(const std::string& dir, const std::string& out) {
     }
     (void)archive_read_disk_descend(d.get()); // no-op for non-directories
     std::string path = archive_entry_pathname(e);
-    path = path.size() > dir.size() ? "." + path.substr(dir.size()) : ".";
+    std::string rest = path.size() > dir.size() ? path.substr(dir.size()) : "";
+    if (!rest.empty() && rest.front() != '/') // dir "/"
+      rest.insert(0, "/");
+    path = "." + rest;
     archive_entry_set_pathname(e, path.c_str());
     archive_entry_set_uid(e, 0);
     archive_entry_set_gid(e, 0);

@@ -165,10 +165,10 @@ void make_workdir(const std::string& dir) {
       bind_into_root(root, f, f, {.read_only = true, .recursive = false});
   for (const auto& b : p.binds)
     bind_into_root(root, b.source, b.target, {.read_only = b.read_only, .recursive = true});
-  // GPU: device nodes onto the /dev tmpfs, driver files read-only, then the image's ldconfig;
-  // no setgroups() anywhere on this path, so a host group (video) on the nodes still works.
-  std::vector<std::string> env = p.env;
-  apply_gpu_env(env, mount_gpu(p.gpu, root));
+  // GPU: device nodes onto the /dev tmpfs, driver files read-only; the image's ldconfig
+  // waits for pivot_root. No setgroups() anywhere on this path, so a host group (video) on
+  // the nodes still works.
+  GpuMountResult gpu = mount_gpu(p.gpu, root);
 
   std::vector<std::string> argv;
   if (!p.no_init && !is_init_command(p.command)) {
@@ -186,6 +186,10 @@ void make_workdir(const std::string& dir) {
   argv.insert(argv.end(), p.command.begin(), p.command.end());
 
   pivot_into(root);
+  // Only now, with the host's tree out of reach, may the image's own code run.
+  run_gpu_ldconfig(gpu, p.child_mask);
+  std::vector<std::string> env = p.env;
+  apply_gpu_env(env, gpu);
   make_workdir(p.workdir.empty() ? "/" : p.workdir);
 
   // exec: argv and envp built here, after the last allocation-heavy step.

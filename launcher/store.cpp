@@ -7,6 +7,7 @@
 #include "launcher/unpack.hpp"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <fcntl.h>
 #include <nlohmann/json.hpp>
@@ -31,6 +32,33 @@ void make_dirs(const std::string& path, mode_t mode) {
       continue;
     if (::mkdir(cur.c_str(), mode) != 0 && errno != EEXIST)
       throw SysError("unable to create directory", cur, errno);
+  }
+}
+
+// The data root must be ours alone: another local user who could create it first (in
+// /var/tmp, or any directory others may write to) or write into it could swap layers under a
+// container. It must be a real directory owned by us; where its parent is writable by others,
+// also closed to group and others, as we create it.
+void check_private_root(const std::string& root) {
+  UniqueFd fd(retry_eintr(
+      [&] { return ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC); }));
+  if (!fd.valid())
+    throw SysError("unable to open data root", root, errno);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0)
+    throw SysError("unable to stat data root", root, errno);
+  if (st.st_uid != ::getuid())
+    throw SysError("unable to use data root '" + root + "': owned by uid " +
+                   std::to_string(st.st_uid) + ", not by uid " + std::to_string(::getuid()));
+  const std::size_t slash = root.rfind('/');
+  const std::string parent = slash == 0 || slash == std::string::npos ? "/" : root.substr(0, slash);
+  struct stat pst {};
+  const bool shared_parent = ::stat(parent.c_str(), &pst) != 0 || (pst.st_mode & 022) != 0;
+  if (shared_parent && (st.st_mode & 077) != 0) {
+    char mode[8];
+    (void)std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777);
+    throw SysError("unable to use data root '" + root + "': mode " + mode +
+                   " lets other users in (its parent is shared): it must be 0700");
   }
 }
 
@@ -128,6 +156,7 @@ Store::Store(std::string root) : root_(std::move(root)) {
   while (root_.size() > 1 && root_.back() == '/')
     root_.pop_back();
   make_dirs(root_, 0700);
+  check_private_root(root_);
   for (const char* sub : {"/layers", "/images", "/tmp", "/mnt"})
     if (::mkdir((root_ + sub).c_str(), 0700) != 0 && errno != EEXIST)
       throw SysError("unable to create directory", root_ + sub, errno);

@@ -142,6 +142,37 @@ test_image_without_ldconfig_gets_ld_library_path() {
 libcuda.so.$VER" "$out"
 }
 
+# The image's ldconfig is untrusted: it must run only once the host's tree is out of reach,
+# also when only the image's environment asks for GPUs. PID 1's root (/proc/1/root) was the
+# host's while it ran before pivot_root.
+test_image_ldconfig_runs_after_pivot_root() {
+  fake_host
+  base_image
+  echo host-secret >"$T/host-marker"
+  pytar "$T/ldconfig.tar" '
+d("sbin")
+f("sbin/ldconfig", b"""#!/bin/sh
+{ test -e /proc/1/root'"$T"'/host-marker && echo host-visible || echo host-hidden
+  test -e /proc/1/root/usr/local/nvidia/lib64 && echo pivoted || echo not-pivoted
+} >/etc/ldconfig-saw
+""", mode=0o755)'
+  add_layer "$T/base" "$T/ldconfig.tar"
+  launcher import "$T/base:latest" --name evil >/dev/null || fail "import failed"
+  out=$(launcher run --no-init -e NVIDIA_VISIBLE_DEVICES=all evil -- sh -c \
+    'cat /etc/ldconfig-saw; echo "LDLP=$LD_LIBRARY_PATH"' 2>&1) || fail "run failed: $out"
+  assert_eq "host-hidden
+pivoted
+LDLP=" "$out"
+  # A failing ldconfig (after the root change): LD_LIBRARY_PATH instead, with a warning.
+  pytar "$T/ldconfig2.tar" 'f("sbin/ldconfig", b"#!/bin/sh\nexit 3\n", mode=0o755)'
+  add_layer "$T/base" "$T/ldconfig2.tar"
+  launcher import "$T/base:latest" --name failing >/dev/null || fail "import failed"
+  out=$(launcher run --no-init --gpus all failing -- sh -c 'echo "LDLP=$LD_LIBRARY_PATH"' 2>&1) ||
+    fail "run failed: $out"
+  assert_contains "$out" "ldconfig failed (status 3): falling back to LD_LIBRARY_PATH"
+  assert_contains "$out" "LDLP=/usr/local/nvidia/lib64"
+}
+
 test_gpu_errors_exit_125_before_running() {
   fake_host
   import_base

@@ -62,6 +62,20 @@ test_import_oci_archive() {
   [ -z "$(ls -A "$T/data/launcher/tmp")" ] || fail "archive temp dir left behind"
 }
 
+# An image archive's symlinks and FIFOs are never created, so blob reads cannot follow them
+# out of the archive (here: manifest.json -> a file of the host) or block on them.
+test_archive_symlink_and_fifo_not_followed() {
+  echo '[{"Config": "HOSTSECRET", "Layers": []}]' >"$T/host.json"
+  pytar "$T/evil.tar" 'l("manifest.json", "'"$T"'/host.json")
+d("blobs")
+t.addfile(_set(tarfile.TarInfo("blobs/fifo"), {"type": tarfile.FIFOTYPE}))'
+  own "$T/evil.tar"
+  out=$(launcher import "$T/evil.tar" --name evil 2>&1)
+  assert_eq 125 $? "symlinked manifest.json"
+  assert_not_contains "$out" "HOSTSECRET"
+  assert_contains "$out" "manifest.json"
+}
+
 test_import_docker_save_tar() {
   base_image
   # A docker-save archive (manifest.json, <hex>.json config, <id>/layer.tar) made from the
@@ -106,6 +120,12 @@ test_import_rootfs_tar_and_dir() {
   assert_eq "rootfs-content" "$(launcher run --no-init rootfs -- cat /marker)"
   out=$(launcher import "$T/rootfs" --name fromdir) || fail "dir import failed: $out"
   assert_eq "rootfs-content" "$(launcher run --no-init fromdir -- /bin/cat /marker)"
+  # A trailing slash names the same directory: every top-level name keeps its first letter.
+  local layers
+  layers=$(ls "$T/data/launcher/layers" | wc -l)
+  out=$(launcher import "$T/rootfs//" --name slash) || fail "dir/ import failed: $out"
+  assert_eq "rootfs-content" "$(launcher run --no-init slash -- /bin/cat /marker)"
+  assert_eq "$layers" "$(ls "$T/data/launcher/layers" | wc -l)" "same layer as without the slash"
 }
 
 # refused NAME TAR-BODY: a rootfs tar that must be refused, leaving the store clean.
@@ -188,13 +208,14 @@ test_help_and_version() {
 
 test_bad_ini_names_file_line_key() {
   mkdir -p "$T/config/launcher"
-  printf '# comment\ndata_root = %s/alt\nbogus_key = 1\n' "$T" >"$T/config/launcher/launcher.ini"
+  printf '# comment\ndata_root = %s/alt\nbogus_key = 1\ngpus = all\nother_bad = 2\n' "$T" \
+    >"$T/config/launcher/launcher.ini"
   own "$T/config"
   out=$(launcher images 2>&1)
   assert_eq 125 $? "exit status"
   assert_contains "$out" "$T/config/launcher/launcher.ini"
-  assert_contains "$out" "line 3"
-  assert_contains "$out" "bogus_key"
+  # The first error's line and key, not the last line parsed (inih goes on after an error).
+  assert_eq "launcher: fatal: unable to parse '$T/config/launcher/launcher.ini': line 3: key 'bogus_key': unknown key" "$out"
 }
 
 test_ini_data_root() {
@@ -204,4 +225,31 @@ test_ini_data_root() {
   import_base
   [ -f "$T/alt/images/base.json" ] || fail "image not stored under data_root"
   [ ! -e "$T/data/launcher/images" ] || fail "default data root used"
+}
+
+# A data root another local user could have made or can write into (/var/tmp/launcher-UID
+# made first by someone else) is refused with one line naming it, before anything is used.
+test_data_root_not_ours_refused() {
+  [ "$(id -u)" -eq 0 ] || { echo "needs root to make a directory of another user: skipped"; return 0; }
+  mkdir -m 1777 "$T/shared"
+  mkdir -m 0755 "$T/shared/launcher"
+  data() { as_user env -u LAUNCHER_CONFIG HOME="$T/home" XDG_DATA_HOME="$T/shared" \
+    XDG_CONFIG_HOME="$T/config" "$BIN/launcher" images 2>&1; }
+  out=$(data)
+  assert_eq 125 $? "owned by root"
+  assert_eq "launcher: fatal: unable to use data root '$T/shared/launcher': owned by uid 0, not by uid $(id -u "$TEST_USER")" "$out"
+  [ ! -e "$T/shared/launcher/layers" ] || fail "used before the check"
+  chown "$TEST_USER:" "$T/shared/launcher"
+  chmod 0777 "$T/shared/launcher"
+  out=$(data)
+  assert_eq 125 $? "open to others"
+  assert_contains "$out" "unable to use data root '$T/shared/launcher': mode 0777"
+  rmdir "$T/shared/launcher"
+  ln -s "$T/home" "$T/shared/launcher"
+  out=$(data)
+  assert_eq 125 $? "symlink"
+  assert_contains "$out" "unable to open data root '$T/shared/launcher'"
+  rm "$T/shared/launcher"
+  out=$(data) || fail "a fresh one (made 0700) refused: $out"
+  assert_eq "700" "$(stat -c %a "$T/shared/launcher")"
 }

@@ -27,6 +27,13 @@ TEST_CASE("config: errors name file, line and key") {
     CHECK(m.find("line 3") != std::string::npos);
     CHECK(m.find("'bogus'") != std::string::npos);
   }
+  // inih goes on after an error: the message keeps the first one's key and reason.
+  try {
+    parse_config("bogus = 1\ngpus = 0\ndata_root = relative\n", "f", c);
+    FAIL("no error");
+  } catch (const SysError& e) {
+    CHECK(std::string(e.what()) == "unable to parse 'f': line 1: key 'bogus': unknown key");
+  }
   CHECK_THROWS_AS(parse_config("data_root = relative\n", "f", c), SysError);
   CHECK_THROWS_AS(parse_config("bind = nocolon\n", "f", c), SysError);
   CHECK_THROWS_AS(parse_config("[other]\ngpus = 1\n", "f", c), SysError);

@@ -582,9 +582,17 @@ std::pair<int, std::string> run_container(const Image& img, const GpuPlan& plan,
     if (::mount("tmpfs", (merged + "/dev").c_str(), "tmpfs", MS_NOSUID, "mode=755") != 0)
       throw SysError("unable to mount tmpfs", merged + "/dev", errno);
     cinit::launcher::GpuMountResult r = cinit::launcher::mount_gpu(plan, merged);
+    // As after the launcher's pivot_root: the image's ldconfig runs inside the new root only.
+    if (r.ldconfig_ran)
+      throw SysError("mount_gpu ran ldconfig before the root change");
+    if (::chroot(merged.c_str()) != 0 || ::chdir("/") != 0)
+      throw SysError("unable to chroot", merged, errno);
+    sigset_t mask;
+    sigemptyset(&mask);
+    cinit::launcher::run_gpu_ldconfig(r, mask);
     std::printf("LDLP=%s\nLDCONFIG=%d\n", r.ld_library_path.c_str(), r.ldconfig_ran ? 1 : 0);
     std::fflush(stdout);
-    return sh_in(merged, script);
+    return sh_in("/", script);
   });
 }
 
