@@ -15,15 +15,6 @@
 namespace cinit {
 namespace {
 
-std::vector<char*> to_cstrings(const std::vector<std::string>& v) {
-  std::vector<char*> out;
-  out.reserve(v.size() + 1);
-  for (const std::string& s : v)
-    out.push_back(const_cast<char*>(s.c_str())); // exec's prototype is not const-correct
-  out.push_back(nullptr);
-  return out;
-}
-
 // execvp's search, but over the PATH of the environment the child will get (a container's
 // PATH comes from /etc/container_environment, not from the init's own environ).
 std::string resolve(const std::string& name, const std::vector<std::string>& env, int& err) {
@@ -105,6 +96,15 @@ std::string resolve(const std::string& name, const std::vector<std::string>& env
 
 } // namespace
 
+std::vector<char*> c_strings(const std::vector<std::string>& v) {
+  std::vector<char*> out;
+  out.reserve(v.size() + 1);
+  for (const std::string& s : v)
+    out.push_back(const_cast<char*>(s.c_str())); // exec's prototype is not const-correct
+  out.push_back(nullptr);
+  return out;
+}
+
 SpawnResult spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env,
                   const SpawnOptions& opts) {
   if (argv.empty())
@@ -116,8 +116,8 @@ SpawnResult spawn(const std::vector<std::string>& argv, const std::vector<std::s
     if (file.empty())
       return {-1, err};
   }
-  std::vector<char*> cargv = to_cstrings(argv);
-  std::vector<char*> cenv = to_cstrings(env);
+  std::vector<char*> cargv = c_strings(argv);
+  std::vector<char*> cenv = c_strings(env);
   Pipe errors;
   if (!make_pipe(errors))
     return {-1, errno};

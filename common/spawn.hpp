@@ -30,6 +30,9 @@ struct SpawnResult {
 SpawnResult spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env,
                   const SpawnOptions& opts = {});
 
+// argv/envp for exec: pointers into `v` (which must outlive them), null-terminated.
+std::vector<char*> c_strings(const std::vector<std::string>& v);
+
 // Exit status in the shell's convention: the code, or 128+N for death by signal N.
 int shell_status(int wait_status);
 

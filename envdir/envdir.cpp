@@ -3,6 +3,7 @@
 #include "envdir/envdir.hpp"
 
 #include "common/log.hpp"
+#include "common/spawn.hpp"
 #include "common/syscall.hpp"
 
 #include <cerrno>
@@ -55,11 +56,7 @@ void run(const Options& opts) {
       die_sys(exit_failure, errno, "unable to set '" + name + "' from '" + path + "'");
   }
 
-  std::vector<char*> argv;
-  argv.reserve(opts.command.size() + 1);
-  for (const std::string& a : opts.command)
-    argv.push_back(const_cast<char*>(a.c_str())); // exec's prototype is not const-correct
-  argv.push_back(nullptr);
+  std::vector<char*> argv = c_strings(opts.command);
   ::execvp(argv[0], argv.data());
   // daemontools exits 111 here too: envdir's own failure, whatever the errno.
   die_sys(exit_failure, errno, "unable to run '" + opts.command[0] + "'");

@@ -193,14 +193,8 @@ void make_workdir(const std::string& dir) {
   make_workdir(p.workdir.empty() ? "/" : p.workdir);
 
   // exec: argv and envp built here, after the last allocation-heavy step.
-  std::vector<char*> cargv;
-  for (const auto& a : argv)
-    cargv.push_back(const_cast<char*>(a.c_str()));
-  cargv.push_back(nullptr);
-  std::vector<char*> cenv;
-  for (const auto& e : env)
-    cenv.push_back(const_cast<char*>(e.c_str()));
-  cenv.push_back(nullptr);
+  std::vector<char*> cargv = c_strings(argv);
+  std::vector<char*> cenv = c_strings(env);
   // Nothing of ours may leak into the container: every fd above 2 closes on exec.
   (void)::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC); // 5.11+; fds are CLOEXEC anyway
   environ = cenv.data(); // execvp searches the container's PATH, not ours

@@ -4,6 +4,7 @@
 #include "setuser/setuser.hpp"
 
 #include "common/log.hpp"
+#include "common/spawn.hpp"
 #include "common/passwd.hpp"
 #include "common/syscall.hpp"
 
@@ -76,11 +77,7 @@ void run(const Options& opts) {
   // An empty shell field means /bin/sh (passwd(5)).
   set_env_or_die("SHELL", pw->shell.empty() ? "/bin/sh" : pw->shell);
 
-  std::vector<char*> argv;
-  argv.reserve(opts.command.size() + 1);
-  for (const std::string& a : opts.command)
-    argv.push_back(const_cast<char*>(a.c_str())); // exec's prototype is not const-correct
-  argv.push_back(nullptr);
+  std::vector<char*> argv = c_strings(opts.command);
   ::execvp(argv[0], argv.data());
   const int err = errno;
   die_sys(err == ENOENT ? 127 : 126, err, "unable to execute '" + opts.command[0] + "'");

@@ -4,6 +4,7 @@
 #include "common/spawn.hpp"
 #include "common/syscall.hpp"
 #include "common/unique_fd.hpp"
+#include "tests/unit/common/capture.hpp"
 #include "tests/unit/common/temp_dir.hpp"
 
 #include <catch.hpp>
@@ -21,20 +22,9 @@ namespace {
 // Runs `sh -c script` with `args` and returns (exit status, stdout).
 std::pair<int, std::string> run_sh(const std::string& script,
                                    const std::vector<std::string>& args = {}) {
-  cinit::Pipe out;
-  REQUIRE(cinit::make_pipe(out));
   std::vector<std::string> argv{"/bin/sh", "-c", script, "sh"};
   argv.insert(argv.end(), args.begin(), args.end());
-  cinit::SpawnOptions opts;
-  opts.stdout_fd = out.write.get();
-  const cinit::SpawnResult r = cinit::spawn(argv, {"PATH=/usr/bin:/bin"}, opts);
-  REQUIRE(r.pid > 0);
-  out.write.reset();
-  const std::optional<std::string> text = cinit::read_all(out.read.get());
-  int status = 0;
-  REQUIRE(::waitpid(r.pid, &status, 0) == r.pid);
-  REQUIRE(text);
-  return {cinit::shell_status(status), *text};
+  return cinit::test::capture_stdout(argv, {"PATH=/usr/bin:/bin"});
 }
 
 void write(const std::string& path, const std::string& data) {

@@ -5,6 +5,7 @@
 #include "common/unique_fd.hpp"
 #include "launcher/error.hpp"
 #include "launcher/ldcache.hpp"
+#include "tests/unit/common/capture.hpp"
 #include "tests/unit/common/temp_dir.hpp"
 
 #include <catch.hpp>
@@ -25,18 +26,7 @@ using cinit::test::TempDir;
 namespace {
 
 std::pair<int, std::string> run(const std::vector<std::string>& argv) {
-  cinit::Pipe out;
-  REQUIRE(cinit::make_pipe(out));
-  cinit::SpawnOptions opts;
-  opts.stdout_fd = out.write.get();
-  const cinit::SpawnResult r = cinit::spawn(argv, {"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}, opts);
-  REQUIRE(r.pid > 0);
-  out.write.reset();
-  const std::optional<std::string> text = cinit::read_all(out.read.get());
-  int status = 0;
-  REQUIRE(::waitpid(r.pid, &status, 0) == r.pid);
-  REQUIRE(text);
-  return {cinit::shell_status(status), *text};
+  return cinit::test::capture_stdout(argv, {"PATH=/usr/sbin:/usr/bin:/sbin:/bin"});
 }
 
 // "\tlibz.so.1 (libc6,x86-64) => /lib/x86_64-linux-gnu/libz.so.1" lines, as (soname, path).
