@@ -46,6 +46,8 @@ if [ "$what" = all ] || [ "$what" = integration ]; then
      for mode in $modes; do
       name="$group/${c#test_} [$mode]"
       [ -n "$filter" ] && [[ $name != *$filter* ]] && continue
+      # TEST_EXCLUDE: an extended regex of case names to leave out (make asan uses it).
+      [ -n "${TEST_EXCLUDE:-}" ] && [[ $name =~ $TEST_EXCLUDE ]] && continue
       start=${EPOCHREALTIME/./}
       log=$(mktemp)
       # Each case gets its own temp tree; every process whose command line names it is the
