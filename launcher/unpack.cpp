@@ -393,6 +393,44 @@ private:
   bool cached_valid_ = false;
 };
 
+// One archive file being read: the fd, the hashing reader libarchive pulls through, and the
+// entry loop that unpacking and scanning share. Neither copied nor moved: libarchive holds a
+// pointer to reader_.
+class ArchiveFile {
+public:
+  explicit ArchiveFile(const std::string& path)
+      : path_(path),
+        fd_(retry_eintr([&] { return ::open(path.c_str(), O_RDONLY | O_CLOEXEC); })) {
+    if (!fd_.valid())
+      throw SysError("unable to open", path, errno);
+    reader_.fd = fd_.get();
+    a_ = open_reader(reader_, path);
+  }
+  ArchiveFile(const ArchiveFile&) = delete;
+  ArchiveFile& operator=(const ArchiveFile&) = delete;
+
+  // The next entry's header, or nullptr at the end of the archive.
+  archive_entry* next() {
+    archive_entry* e = nullptr;
+    const int r = archive_read_next_header(a_.get(), &e);
+    if (r == ARCHIVE_EOF)
+      return nullptr;
+    if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+      throw SysError("unable to read archive '" + path_ + "': " +
+                     (reader_.err != 0 ? std::strerror(reader_.err) : archive_error_string(a_.get())));
+    return e;
+  }
+  archive* get() const { return a_.get(); }
+  HashingReader& reader() { return reader_; }
+  int fd() const { return fd_.get(); }
+
+private:
+  std::string path_;
+  UniqueFd fd_;
+  HashingReader reader_;
+  ArchivePtr a_;
+};
+
 } // namespace
 
 std::optional<std::vector<std::string>> split_entry_path(std::string_view name) {
@@ -414,29 +452,16 @@ std::optional<std::vector<std::string>> split_entry_path(std::string_view name) 
 
 UnpackResult unpack_archive(const std::string& archive_path, const std::string& dest,
                             const UnpackOptions& opts) {
-  HashingReader reader;
-  UniqueFd fd(retry_eintr([&] { return ::open(archive_path.c_str(), O_RDONLY | O_CLOEXEC); }));
-  if (!fd.valid())
-    throw SysError("unable to open", archive_path, errno);
-  reader.fd = fd.get();
-  ArchivePtr a = open_reader(reader, archive_path);
+  ArchiveFile file(archive_path);
   Extractor x(archive_path, dest, opts);
   UnpackResult result;
-  for (;;) {
-    archive_entry* e = nullptr;
-    const int r = archive_read_next_header(a.get(), &e);
-    if (r == ARCHIVE_EOF)
-      break;
-    if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
-      throw SysError("unable to read archive '" + archive_path +
-                     "': " + (reader.err != 0 ? std::strerror(reader.err)
-                                              : archive_error_string(a.get())));
-    x.entry(a.get(), e, result);
-  }
+  while (archive_entry* e = file.next())
+    x.entry(file.get(), e, result);
   // Tar padding after the end marker is part of the blob's digest.
+  HashingReader& reader = file.reader();
   for (;;) {
     const ssize_t n =
-        retry_eintr([&] { return ::read(fd.get(), reader.buf.data(), reader.buf.size()); });
+        retry_eintr([&] { return ::read(file.fd(), reader.buf.data(), reader.buf.size()); });
     if (n < 0)
       throw SysError("unable to read", archive_path, errno);
     if (n == 0)
@@ -451,21 +476,9 @@ UnpackResult unpack_archive(const std::string& archive_path, const std::string& 
 }
 
 ArchiveScan scan_archive(const std::string& archive_path) {
-  HashingReader reader;
-  UniqueFd fd(retry_eintr([&] { return ::open(archive_path.c_str(), O_RDONLY | O_CLOEXEC); }));
-  if (!fd.valid())
-    throw SysError("unable to open", archive_path, errno);
-  reader.fd = fd.get();
-  ArchivePtr a = open_reader(reader, archive_path);
+  ArchiveFile file(archive_path);
   ArchiveScan scan;
-  for (;;) {
-    archive_entry* e = nullptr;
-    const int r = archive_read_next_header(a.get(), &e);
-    if (r == ARCHIVE_EOF)
-      break;
-    if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
-      throw SysError("unable to read archive '" + archive_path +
-                     "': " + archive_error_string(a.get()));
+  while (archive_entry* e = file.next()) {
     const char* raw = archive_entry_pathname(e);
     const auto comps = split_entry_path(raw != nullptr ? raw : "");
     if (!comps || comps->empty())

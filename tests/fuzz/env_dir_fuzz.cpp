@@ -1,5 +1,6 @@
 // Fuzzes the env dir reader: fuzzed names and contents become real files (and dirs and
 // symlinks) in a temp dir; read_env_dir must not crash and must keep its contract.
+#include "tests/fuzz/check.hpp"
 #include "common/env.hpp"
 #include "common/syscall.hpp"
 #include "common/unique_fd.hpp"
@@ -14,6 +15,8 @@
 #include <string>
 #include <sys/stat.h>
 #include <unistd.h>
+
+using cinit::fuzz::check;
 
 namespace {
 
@@ -47,13 +50,6 @@ void clear_dir(const std::string& dir) {
 bool usable_name(const std::string& name) {
   return !name.empty() && name != "." && name != ".." && name.size() < 200 &&
          name.find('/') == std::string::npos && name.find('\0') == std::string::npos;
-}
-
-void check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "invariant violated: %s\n", what);
-    std::abort();
-  }
 }
 
 enum class Kind { file, dir, symlink };

@@ -1,5 +1,6 @@
 // Fuzzes launcher.ini parsing: only SysError escapes (naming the file), accepted values obey
 // the documented rules (absolute data_root, well-formed binds).
+#include "tests/fuzz/check.hpp"
 #include "launcher/config.hpp"
 #include "launcher/error.hpp"
 
@@ -8,16 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace {
-
-void check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "invariant violated: %s\n", what);
-    std::abort();
-  }
-}
-
-} // namespace
+using cinit::fuzz::check;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace cinit::launcher;

@@ -1,5 +1,6 @@
 // Fuzzes the ld.so.cache reader: any bytes either parse or throw SysError (never crash or
 // read out of bounds, which ASan reports), and what parses survives a write/parse round trip.
+#include "tests/fuzz/check.hpp"
 #include "launcher/error.hpp"
 #include "launcher/ldcache.hpp"
 
@@ -8,16 +9,7 @@
 #include <cstdlib>
 #include <string_view>
 
-namespace {
-
-void check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "invariant violated: %s\n", what);
-    std::abort();
-  }
-}
-
-} // namespace
+using cinit::fuzz::check;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);

@@ -1,6 +1,7 @@
 // Fuzzes the OCI/docker JSON documents: index/manifest, image config, docker manifest.json.
 // Only SysError may escape (a json type_error would be a bug); digests are always 64 hex
 // chars (they become store paths); the stored config round-trips.
+#include "tests/fuzz/check.hpp"
 #include "launcher/error.hpp"
 #include "launcher/oci.hpp"
 
@@ -9,14 +10,9 @@
 #include <string>
 #include <string_view>
 
-namespace {
+using cinit::fuzz::check;
 
-void check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "invariant violated: %s\n", what);
-    std::abort();
-  }
-}
+namespace {
 
 bool hex64(const std::string& s) {
   if (s.size() != 64)

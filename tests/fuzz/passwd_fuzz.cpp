@@ -1,5 +1,6 @@
 // Fuzzes /etc/passwd and /etc/group parsing: no crash, parsed entries are well-formed, and
 // writing an entry back as a line parses to the same entry.
+#include "tests/fuzz/check.hpp"
 #include "common/passwd.hpp"
 
 #include <algorithm>
@@ -8,14 +9,9 @@
 #include <string>
 #include <string_view>
 
-namespace {
+using cinit::fuzz::check;
 
-void check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "invariant violated: %s\n", what);
-    std::abort();
-  }
-}
+namespace {
 
 bool clean_field(const std::string& f) {
   return f.find(':') == std::string::npos && f.find('\n') == std::string::npos;

@@ -1,5 +1,6 @@
 // Fuzzes runit's status record and the small supervisor parsers: no crash; a record that
 // decodes re-encodes to the same 20 bytes; sv's line for it is well-formed.
+#include "tests/fuzz/check.hpp"
 #include "supervisor/service_dir.hpp"
 #include "supervisor/status.hpp"
 #include "supervisor/supervisor.hpp"
@@ -10,16 +11,7 @@
 #include <string>
 #include <string_view>
 
-namespace {
-
-void check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "invariant violated: %s\n", what);
-    std::abort();
-  }
-}
-
-} // namespace
+using cinit::fuzz::check;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view in(reinterpret_cast<const char*>(data), size);

@@ -1,6 +1,7 @@
 // Fuzzes sh_quote and env_to_sh: the output, read by a strict model of POSIX sh's quoting
 // (bare safe characters, '...' and "'"), must give back the exact bytes; a sample of
 // inputs also goes through a real /bin/sh.
+#include "tests/fuzz/check.hpp"
 #include "common/env.hpp"
 #include "common/spawn.hpp"
 #include "common/syscall.hpp"
@@ -15,14 +16,9 @@
 #include <string_view>
 #include <sys/wait.h>
 
-namespace {
+using cinit::fuzz::check;
 
-void check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "invariant violated: %s\n", what);
-    std::abort();
-  }
-}
+namespace {
 
 bool bare_safe(char ch) {
   const auto c = static_cast<unsigned char>(ch);

@@ -1,6 +1,7 @@
 // Fuzzes safe extraction: entry-name splitting, and whole archives unpacked as image layers
 // into a fresh directory. No input may create anything outside that directory (a sibling
 // sentinel directory must stay empty), and only SysError may escape.
+#include "tests/fuzz/check.hpp"
 #include "launcher/error.hpp"
 #include "launcher/unpack.hpp"
 
@@ -12,14 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-namespace {
+using cinit::fuzz::check;
 
-void check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "invariant violated: %s\n", what);
-    std::abort();
-  }
-}
+namespace {
 
 bool empty_dir(const std::string& path) {
   DIR* d = opendir(path.c_str());
