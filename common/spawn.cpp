@@ -1,11 +1,11 @@
 #include "common/spawn.hpp"
 
 #include "common/syscall.hpp"
-#include "common/unique_fd.hpp"
 
 #include <cerrno>
 #include <csignal>
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <string_view>
 #include <sys/stat.h>
@@ -43,10 +43,21 @@ std::string resolve(const std::string& name, const std::vector<std::string>& env
   return {};
 }
 
-// Between fork and exec: only async-signal-safe calls, no allocation. Failures go to the
-// parent as an errno over the CLOEXEC pipe.
-[[noreturn]] void exec_child(const char* file, char* const* argv, char* const* envp,
-                             const SpawnOptions& opts, int err_fd) {
+// What the child needs, in the parent's memory (the child shares it until exec).
+struct ChildArgs {
+  const char* file;
+  char* const* argv;
+  char* const* envp;
+  const SpawnOptions* opts;
+  int error; // written by the child when it cannot exec
+};
+
+// The child of clone(CLONE_VM | CLONE_VFORK), on its own stack, in the parent's memory while
+// the parent is suspended: only async-signal-safe calls, no allocation, nothing written but
+// `error`. Every signal is blocked on entry (see spawn()).
+[[noreturn]] int exec_child(void* arg) {
+  auto& a = *static_cast<ChildArgs*>(arg);
+  const SpawnOptions& opts = *a.opts;
   // Session and terminal first, while the parent's SIGTTOU is still ignored: a background
   // process group calling tcsetpgrp() with SIGTTOU at its default would stop itself (and the
   // parent, waiting on the error pipe, with it).
@@ -68,7 +79,7 @@ std::string resolve(const std::string& name, const std::vector<std::string>& env
       (void)::syscall(SYS_rt_sigaction, sig, zero, nullptr, static_cast<std::size_t>(NSIG / 8));
   sigset_t none;
   sigemptyset(&none);
-  (void)::sigprocmask(SIG_SETMASK, &none, nullptr);
+  (void)::sigprocmask(SIG_SETMASK, &none, nullptr); // last: no handler is left to run
   const int fds[3] = {opts.stdin_fd, opts.stdout_fd, opts.stderr_fd};
   for (int target = 0; target < 3 && err == 0; ++target) {
     const int fd = fds[target];
@@ -85,14 +96,17 @@ std::string resolve(const std::string& name, const std::vector<std::string>& env
   if (err == 0 && !opts.cwd.empty() && ::chdir(opts.cwd.c_str()) < 0)
     err = errno;
   if (err == 0) {
-    ::execve(file, argv, envp);
+    ::execve(a.file, a.argv, a.envp);
     err = errno;
   }
-  if (::write(err_fd, &err, sizeof err) < 0) {
-    // Nothing left to tell: the exit code below still says what happened.
-  }
+  a.error = err;
   ::_exit(err == ENOENT ? 127 : 126);
 }
+
+// The child's stack: spawn() runs on one thread at a time in each of our programs, and the
+// parent is suspended while the child uses it. 64 KiB: the child's frames are small, and
+// the pages it touches stay resident for the next spawn.
+alignas(64) unsigned char child_stack[64 * 1024];
 
 } // namespace
 
@@ -118,23 +132,26 @@ SpawnResult spawn(const std::vector<std::string>& argv, const std::vector<std::s
   }
   std::vector<char*> cargv = c_strings(argv);
   std::vector<char*> cenv = c_strings(env);
-  Pipe errors;
-  if (!make_pipe(errors))
-    return {-1, errno};
+  ChildArgs args{file.c_str(), cargv.data(), cenv.data(), &opts, 0};
 
-  const pid_t pid = ::fork();
+  // vfork semantics, as posix_spawn: no copy of our page tables and no copy-on-write faults
+  // in the parent afterwards (a fork costs both, and in a VM each fault is a trap). Signals
+  // stay blocked until the child has reset every disposition: no handler of ours may run on
+  // the child's stack in our memory.
+  sigset_t all, saved;
+  sigfillset(&all);
+  (void)::sigprocmask(SIG_SETMASK, &all, &saved);
+  const pid_t pid = ::clone(exec_child, child_stack + sizeof child_stack,
+                            CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+  const int clone_err = errno;
+  (void)::sigprocmask(SIG_SETMASK, &saved, nullptr);
   if (pid < 0)
-    return {-1, errno};
-  if (pid == 0)
-    exec_child(file.c_str(), cargv.data(), cenv.data(), opts, errors.write.get());
-  errors.write.reset();
-  int child_err = 0;
-  // EOF (0 bytes): exec succeeded and closed the pipe. Otherwise the child reports errno and
-  // exits; reap it here so that no caller sees a process that never ran.
-  if (read_full(errors.read.get(), &child_err, sizeof child_err) ==
-      static_cast<ssize_t>(sizeof child_err)) {
+    return {-1, clone_err};
+  // The child has exec'd or exited. If it could not exec, reap it here so that no caller
+  // sees a process that never ran.
+  if (args.error != 0) {
     (void)retry_eintr([&] { return ::waitpid(pid, nullptr, 0); });
-    return {-1, child_err};
+    return {-1, args.error};
   }
   return {pid, 0};
 }

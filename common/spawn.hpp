@@ -1,4 +1,4 @@
-// Starting a child: fork + exec with the child's signal state reset to SIG_DFL and an empty
+// Starting a child: vfork-style clone + exec with the child's signal state reset to SIG_DFL and an empty
 // mask, whatever the parent blocks or ignores; exec errors come back synchronously. The caller
 // reaps a started child: in cinit and the supervisor only waitpid(-1) in the loop does.
 #pragma once
