@@ -9,6 +9,8 @@
 #include "common/syscall.hpp"
 #include "common/unique_fd.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -161,28 +163,35 @@ void Init::setup() {
     sigaddset(&handled_, s);
   if (sigprocmask(SIG_BLOCK, &handled_, nullptr) != 0)
     die_sys(1, errno, "unable to block signals");
-  sigfd_.reset(::signalfd(-1, &handled_, SFD_NONBLOCK | SFD_CLOEXEC));
+  sigfd_.reset(::signalfd(-1, &handled_, SFD_CLOEXEC)); // blocking: see wait_events
   if (!sigfd_.valid())
     die_sys(1, errno, "unable to create signalfd");
 }
 
-// Sleeps until a signal arrives or `deadline` passes, then handles every pending signal.
+// Sleeps until a signal arrives or `deadline` passes, then handles the pending signals. No
+// deadline: one blocking read, the shortest path from a signal to its forwarding (and
+// nothing left to do after the kill() but block again).
 void Init::wait_events(const Deadline& deadline) {
-  int timeout = -1;
   if (deadline) {
     const auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline - Clock::now());
-    timeout = static_cast<int>(std::clamp<long long>(left.count(), 0, 1 << 30));
+    pollfd pfd{sigfd_.get(), POLLIN, 0};
+    const int ready =
+        ::poll(&pfd, 1, static_cast<int>(std::clamp<long long>(left.count(), 0, 1 << 30)));
+    if (ready < 0 && errno != EINTR)
+      warn_sys(errno, "poll");
+    if (ready <= 0)
+      return;
   }
-  pollfd pfd{sigfd_.get(), POLLIN, 0};
-  if (::poll(&pfd, 1, timeout) < 0 && errno != EINTR)
-    warn_sys(errno, "poll");
-  for (;;) {
-    signalfd_siginfo si{};
-    const ssize_t n = ::read(sigfd_.get(), &si, sizeof si);
-    if (n != static_cast<ssize_t>(sizeof si))
-      break; // EAGAIN: drained
-    handle_signal(static_cast<int>(si.ssi_signo));
+  // Every pending signal that fits; the rest come with the next call, without blocking.
+  std::array<signalfd_siginfo, 16> si{};
+  const ssize_t n = ::read(sigfd_.get(), si.data(), sizeof si);
+  if (n < 0) {
+    if (errno != EINTR)
+      warn_sys(errno, "unable to read signals");
+    return;
   }
+  for (std::size_t i = 0; i < static_cast<std::size_t>(n) / sizeof si[0]; ++i)
+    handle_signal(static_cast<int>(si[i].ssi_signo));
 }
 
 void Init::handle_signal(int sig) {
