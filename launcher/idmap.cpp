@@ -102,8 +102,8 @@ void apply_id_map(pid_t pid, const IdMapPlan& plan) {
   }
   const std::string p = std::to_string(pid);
   // Both helpers run at once: they write different files of the same namespace. vfork: a
-  // fork would copy the page tables of the ~17 libraries we map (and take COW faults) only
-  // for exec to drop them, twice per `run`.
+  // fork would copy our page tables (and take copy-on-write faults afterwards) only for exec
+  // to drop them, twice per `run`.
   std::error_code ec_u, ec_g;
   bp::child uidmap(helper_path("newuidmap"), p, "0", std::to_string(plan.uid), "1", "1",
                    std::to_string(plan.subuid.start), std::to_string(plan.subuid.count),
