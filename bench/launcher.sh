@@ -57,7 +57,10 @@ declare -A RUN=(
   [ch-run]="ch-run $R -- /bin/true"
   [launcher]="$LAUNCHER run bb -- true"
   [launcher-no-init]="$LAUNCHER run --no-init bb -- true"
+  [launcher-no-subids]="$LAUNCHER run bb -- true"
 )
+# Set for timeit itself, not with env(1) in the timed command: that would time one more exec.
+declare -A RUN_ENV=([launcher-no-subids]="LAUNCHER_NO_SUBIDS=1")
 PEERS=(unshare bwrap ch-run)
 RUNNERS=()
 for n in "${PEERS[@]}"; do
@@ -66,9 +69,9 @@ for n in "${PEERS[@]}"; do
 done
 if have "$LAUNCHER"; then
   if as_user "$LAUNCHER" import "$T/oci-bb" --name bb >"$T/err" 2>&1; then
-    for n in launcher launcher-no-init; do
+    for n in launcher launcher-no-init launcher-no-subids; do
       # shellcheck disable=SC2086
-      if as_user ${RUN[$n]} >/dev/null 2>"$T/err"; then RUNNERS+=("$n"); else log "$n failed: $(head -c 300 "$T/err")"; fi
+      if as_user env ${RUN_ENV[$n]:-} ${RUN[$n]} >/dev/null 2>"$T/err"; then RUNNERS+=("$n"); else log "$n failed: $(head -c 300 "$T/err")"; fi
     done
   else
     log "launcher import of the busybox image failed: $(head -c 300 "$T/err")"
@@ -76,6 +79,25 @@ if have "$LAUNCHER"; then
 else
   log "launcher: $LAUNCHER not built: n/a"
 fi
+
+# What sub-id maps cost by themselves: the two setuid helpers, as the launcher runs them, in
+# the same rounds. bwrap, ch-run and unshare -U map the user alone and pay none of it.
+read -r SUBUID SUBUID_N < <(awk -F: -v u="$USER_NAME" '$1 == u { print $2, $3; exit }' /etc/subuid)
+read -r SUBGID SUBGID_N < <(awk -F: -v u="$USER_NAME" '$1 == u { print $2, $3; exit }' /etc/subgid)
+IDMAP=0
+if [ -n "${SUBUID_N:-}" ] && [ -n "${SUBGID_N:-}" ] && cp "$HB/idmapprobe" "$T/bin/"; then
+  IDMAP=1
+  touch "$T/run.idmap-helpers" && chmod 666 "$T/run.idmap-helpers"
+else
+  log "idmap helpers: $USER_NAME has no sub-id ranges: n/a"
+fi
+idmap_round() {
+  [ "$IDMAP" = 1 ] || return 0
+  as_user env TIMEIT_SAMPLES="$T/run.idmap-helpers" "$T/bin/idmapprobe" "$1" \
+    "$(id -u "$USER_NAME")" "$SUBUID" "$SUBUID_N" "$(id -g "$USER_NAME")" "$SUBGID" "$SUBGID_N" \
+    >"$T/idmap.last" || log "idmap helpers: probe failed"
+  [ "$(cut -d' ' -f4 "$T/idmap.last" 2>/dev/null)" = 0 ] || log "idmap helpers: some maps failed: $(cat "$T/idmap.last")"
+}
 
 ROUNDS=$(q 5 2) PER=$(q 20 5)
 log "run: $ROUNDS rounds x $PER runs"
@@ -85,15 +107,18 @@ for r in $(seq 1 "$ROUNDS"); do
     n=${RUNNERS[$(((i + r) % ${#RUNNERS[@]}))]}
     touch "$T/run.$n" && chmod 666 "$T/run.$n"
     # shellcheck disable=SC2086
-    as_user env TIMEIT_SAMPLES="$T/run.$n" "$T/bin/timeit" "$PER" 2 ${RUN[$n]} >"$T/run.$n.last" ||
+    as_user env TIMEIT_SAMPLES="$T/run.$n" ${RUN_ENV[$n]:-} "$T/bin/timeit" "$PER" 2 ${RUN[$n]} >"$T/run.$n.last" ||
       log "run: $n timed out"
     [ "$(cut -d' ' -f4 "$T/run.$n.last" 2>/dev/null)" = 0 ] || log "run: $n: some runs failed: $(cat "$T/run.$n.last")"
   done
+  idmap_round "$PER"
 done
 echo
 echo "-- run: IMAGE true as $USER_NAME (us; up to $((ROUNDS * PER)) runs each, interleaved rounds)"
+echo "   launcher-no-subids: LAUNCHER_NO_SUBIDS=1, the user alone mapped, as bwrap/ch-run/unshare do;"
+echo "   idmap-helpers: newuidmap + newgidmap alone, the part of 'launcher' that sub-id maps cost"
 row runner median_us min_us p90_us runs "median/bwrap"
-for n in unshare bwrap ch-run launcher launcher-no-init; do
+for n in unshare bwrap ch-run launcher launcher-no-init launcher-no-subids idmap-helpers; do
   read -r "V[$n.run]" "V[$n.run_min]" "V[$n.run_p90]" "V[$n.run_n]" < <(stats "$T/run.$n")
   row "$n" "$(cell "$n" run)" "$(cell "$n" run_min)" "$(cell "$n" run_p90)" "$(cell "$n" run_n)" \
     "$(ratio "$(cell "$n" run)" "$(cell bwrap run)")"
@@ -176,5 +201,7 @@ echo
 read -r bn bv < <(best "bwrap=$(cell bwrap run)" "ch-run=$(cell ch-run run)")
 metric launcher_run us launcher "$(cell launcher run)" bwrap "$(cell bwrap run)" le_peer
 metric launcher_run_no_init us launcher-no-init "$(cell launcher-no-init run)" "$bn" "$bv" none
+metric launcher_run_no_subids us launcher-no-subids "$(cell launcher-no-subids run)" bwrap "$(cell bwrap run)" none
+metric launcher_run_less_idmap_helpers us launcher-minus-helpers "$(sub "$(cell launcher run)" "$(cell idmap-helpers run)")" bwrap "$(cell bwrap run)" none
 metric launcher_import_speed MB/s launcher "$(cell launcher mbs)" umoci "$(cell umoci mbs)" ge_peer
 exit 0
