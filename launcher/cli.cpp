@@ -108,6 +108,10 @@ Cli parse_cli(const std::vector<std::string>& args) {
         if (!w->starts_with('/'))
           usage_error("the working directory must be absolute: '" + *w + "'", cmd);
         r.workdir = *w;
+      } else if (auto u = take_value(args, i, {"-u", "--user"}, cmd)) {
+        if (u->empty())
+          usage_error("--user needs a USER[:GROUP]", cmd);
+        r.user = *u;
       } else if (auto n = take_value(args, i, {"--net", "--network"}, cmd)) {
         if (*n != "host" && *n != "none")
           usage_error("--net must be host or none, not '" + *n + "'", cmd);
@@ -157,6 +161,8 @@ std::string usage(const std::string& topic) {
            "  -e, --env K=V         set a variable (K alone: copy it from here)\n"
            "  -v, --volume SRC:DST[:ro]  bind SRC on DST\n"
            "  -w, --workdir DIR     working directory inside\n"
+           "  -u, --user USER[:GROUP]  user inside (default: the image's USER, else root);\n"
+           "                        names from the image's /etc/passwd and /etc/group\n"
            "      --net host|none   network namespace: the host's (default) or a new one\n"
            "  -h, --hostname NAME   hostname inside\n"
            "      --gpus all|N,M|none  NVIDIA GPUs to bind in\n"

@@ -19,6 +19,7 @@ struct RunOptions {
   std::vector<std::string> env;     // -e K=V (or K: copied from our environment)
   std::vector<std::string> volumes; // -v SRC:DST[:ro]
   std::string workdir;              // -w
+  std::string user;                 // -u USER[:GROUP]; empty: the image's User
   std::string net = "host";         // host | none
   std::string hostname;
   std::string gpus; // --gpus VALUE (all | N,M | none); empty: config default

@@ -110,6 +110,7 @@ ImageConfig parse_image_config(std::string_view text, std::string_view what) {
     c.entrypoint = string_list(*it, "Entrypoint", what);
     c.cmd = string_list(*it, "Cmd", what);
     c.working_dir = string_field(*it, "WorkingDir", what);
+    c.user = string_field(*it, "User", what);
   }
   if (const auto it = j.find("rootfs"); it != j.end() && it->is_object())
     for (const auto& d : string_list(*it, "diff_ids", what))
@@ -142,6 +143,7 @@ std::string image_config_to_json(const ImageConfig& cfg) {
   c["Entrypoint"] = cfg.entrypoint;
   c["Cmd"] = cfg.cmd;
   c["WorkingDir"] = cfg.working_dir;
+  c["User"] = cfg.user;
   json j = json::object();
   j["config"] = c;
   json ids = json::array();

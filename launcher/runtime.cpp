@@ -1,7 +1,8 @@
 // Container setup reads top to bottom in the order the kernel needs (NOTES §1): user
 // namespace and maps (in the clone), private mounts, network, hostname, overlay root, /proc,
-// /dev, /sys, host files, binds, cinit, pivot_root, exec. Everything that can fail for a
-// user-visible reason (unknown image, bad -v, no cinit) is checked before the clone.
+// /dev, /sys, host files, binds, cinit, pivot_root, the image's user, exec. Everything that
+// can fail for a user-visible reason (unknown image, bad -v, no cinit) is checked before the
+// clone; an unknown image user can only be seen inside, after pivot_root.
 #include "launcher/runtime.hpp"
 
 #include "common/env.hpp"
@@ -15,11 +16,13 @@
 #include "launcher/idmap.hpp"
 #include "launcher/mounts.hpp"
 #include "launcher/namespaces.hpp"
+#include "launcher/user.hpp"
 
 #include <algorithm>
 #include <climits>
 #include <cstdlib>
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/close_range.h>
 #include <linux/openat2.h>
 #include <net/if.h>
@@ -29,6 +32,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -52,6 +56,8 @@ struct Plan {
   bool no_init = false;
   std::string launcher_cinit; // host path of our static cinit ("" if none found)
   std::string workdir;
+  std::string user;       // Docker's USER form, resolved inside the image; "" is root
+  bool single_id = false; // only the launcher's own uid/gid are mapped (no sub-ids)
   std::vector<std::string> command; // without cinit
   std::vector<std::string> env;
   GpuPlan gpu; // planned before the clone: a bad --gpus fails early, exit 125
@@ -138,6 +144,32 @@ void make_workdir(const std::string& dir) {
     throw SysError("unable to enter working directory", dir, errno);
 }
 
+// Takes on the container's user, read from the image's own files (we are past pivot_root).
+// HOME comes from its passwd entry unless the image or -e set it.
+void become_user(const Plan& p, std::vector<std::string>& env) {
+  const ContainerUser u = resolve_user(p.user, read_file("/etc/passwd").value_or(""),
+                                       read_file("/etc/group").value_or(""));
+  const auto is_home = [](const std::string& e) { return e.starts_with("HOME="); };
+  if (std::none_of(env.begin(), env.end(), is_home))
+    env.push_back("HOME=" + (!u.home.empty() ? u.home : u.uid == 0 ? "/root" : "/"));
+  if (u.is_plain_root())
+    return;
+  if (p.single_id) {
+    warn("user '" + p.user + "' is not mapped: without sub-id ranges only root (you) exists "
+         "in the container; running as root");
+    return;
+  }
+  // Supplementary groups first: after setresuid nothing may change them.
+  if (::setgroups(u.groups.size(), u.groups.data()) != 0)
+    throw SysError("unable to set the supplementary groups of user", p.user, errno);
+  if (::setresgid(u.gid, u.gid, u.gid) != 0)
+    throw SysError("unable to become group " + std::to_string(u.gid) + " of user", p.user,
+                   errno);
+  if (::setresuid(u.uid, u.uid, u.uid) != 0)
+    throw SysError("unable to become user " + std::to_string(u.uid) + " of", p.user, errno);
+  (void)::prctl(PR_SET_PDEATHSIG, SIGKILL); // a credential change clears it
+}
+
 // Runs as the container's PID 1 (root in the new user namespace) until exec.
 [[noreturn]] void container_main(const Plan& p) {
   make_mounts_private();
@@ -191,6 +223,7 @@ void make_workdir(const std::string& dir) {
   std::vector<std::string> env = p.env;
   apply_gpu_env(env, gpu);
   make_workdir(p.workdir.empty() ? "/" : p.workdir);
+  become_user(p, env); // last: everything above needs root
 
   // exec: argv and envp built here, after the last allocation-heavy step.
   std::vector<char*> cargv = c_strings(argv);
@@ -247,7 +280,6 @@ std::vector<std::string> container_env(const std::vector<std::string>& image_env
   img.push_back(nullptr);
   Env env = env_from_strings(img.data());
   env.try_emplace("PATH", default_path);
-  env.try_emplace("HOME", "/root");
   env["HOSTNAME"] = hostname;
   const Env host = env_from_strings(host_environ);
   for (const auto& e : cli_env) {
@@ -291,6 +323,7 @@ int run_container(const Store& store, const Config& cfg, const RunOptions& opts)
   if (!p.no_init)
     p.launcher_cinit = launcher_cinit_path();
   p.workdir = opts.workdir.empty() ? image->config.working_dir : opts.workdir;
+  p.user = opts.user.empty() ? image->config.user : opts.user;
   p.command = container_command(image->config, opts.command);
   if (p.command.empty() && p.no_init)
     throw SysError("unable to run '" + opts.image + "': no command given and the image has none");
@@ -298,6 +331,7 @@ int run_container(const Store& store, const Config& cfg, const RunOptions& opts)
   p.gpu = plan_gpu(gpu_request(opts.gpus.empty() ? cfg.gpus : opts.gpus, p.env));
 
   const IdMapPlan idmap = plan_id_map();
+  p.single_id = !idmap.sub_ids;
   if (!idmap.sub_ids)
     store.warn_once("no-subids", "no /etc/subuid and /etc/subgid range for '" + idmap.user +
                                      "': mapping the user alone to root; images with other "

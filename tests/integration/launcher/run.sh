@@ -82,6 +82,36 @@ d("home"); d("home/user", uid=1000, gid=1000, mode=0o700); f("home/user/f", b"u"
 u" "$out"
 }
 
+test_image_user_and_user_option() {
+  base_image
+  pytar "$T/users.tar" 'd("etc"); f("etc/group", b"root:x:0:\nuser:x:1000:\nstaff:x:50:user\n")
+d("home"); d("home/user", uid=1000, gid=1000)'
+  add_layer "$T/base" "$T/users.tar"
+  umoci config --image "$T/base:latest" --config.user user >/dev/null || fail "umoci config"
+  own "$T/base"
+  launcher import "$T/base:latest" --name withuser >/dev/null || fail "import failed"
+  show='echo $(id -u) $(id -g) "[$(id -G)]" $HOME'
+  # The image's USER, its groups from the image's /etc/group, HOME from its passwd entry.
+  assert_eq "1000 1000 [1000 50] /home/user" "$(launcher run --no-init withuser -- sh -c "$show")"
+  assert_eq "0 0 [0] /root" "$(launcher run --no-init -u root withuser -- sh -c "$show")" "-u root"
+  assert_eq "1000 50 [50] /home/user" "$(launcher run --no-init --user 1000:staff withuser -- \
+    sh -c "$show")" "explicit group"
+  assert_eq "4242 0 [0] /" "$(launcher run --no-init -u 4242 withuser -- sh -c "$show")" \
+    "a uid the image does not know"
+  assert_eq "/x" "$(launcher run --no-init -e HOME=/x withuser -- sh -c 'echo $HOME')" "-e HOME"
+  out=$(launcher run --no-init -u nosuch withuser -- true 2>&1)
+  assert_eq 125 $? "unknown user"
+  assert_contains "$out" "nosuch"
+  if have_cinit; then # cinit, PID 1, runs as the user too, as docker runs PID 1
+    assert_eq "1000 1000" "$(launcher run withuser -- sh -c 'echo $(id -u) $(stat -c %u /proc/1)' \
+      2>/dev/null)" "cinit and the command"
+  fi
+  # Without sub-ids no other user exists: said, and run as root.
+  out=$(LAUNCHER_ENV=LAUNCHER_NO_SUBIDS=1 launcher run --no-init withuser -- id -u 2>"$T/err")
+  assert_eq 0 "$out" "without sub-ids"
+  assert_contains "$(cat "$T/err")" "is not mapped"
+}
+
 test_whiteouts_honoured() {
   base_image
   pytar "$T/l1.tar" 'd("data"); f("data/old", b"1"); f("data/older", b"2"); f("gone", b"g"); f("stay", b"s")'

@@ -13,13 +13,15 @@ Cli parse(std::initializer_list<const char*> args) {
 } // namespace
 
 TEST_CASE("cli: run options, image and command") {
-  const Cli c = parse({"run", "-e", "A=1", "--env=B=2", "-v", "/a:/b:ro", "-w", "/w", "--net",
+  const Cli c = parse({"run", "-e", "A=1", "--env=B=2", "-v", "/a:/b:ro", "-w", "/w", "-u", "1000:50", "--net",
                        "none", "--hostname", "h", "--gpus", "all", "--no-init", "img", "--",
                        "sh", "-c", "x"});
   REQUIRE(c.command == Command::run);
   CHECK(c.run.env == std::vector<std::string>{"A=1", "B=2"});
   CHECK(c.run.volumes == std::vector<std::string>{"/a:/b:ro"});
   CHECK(c.run.workdir == "/w");
+  CHECK(c.run.user == "1000:50");
+  CHECK(parse({"run", "--user=app", "img"}).run.user == "app");
   CHECK(c.run.net == "none");
   CHECK(c.run.hostname == "h");
   CHECK(c.run.gpus == "all");
@@ -38,6 +40,7 @@ TEST_CASE("cli: run command without --, and flags after the image belong to it")
 
 TEST_CASE("cli: errors") {
   CHECK_THROWS_AS(parse({"run"}), SysError);
+  CHECK_THROWS_AS(parse({"run", "--user=", "img"}), SysError);
   CHECK_THROWS_AS(parse({"run", "--net", "bridge", "img"}), SysError);
   CHECK_THROWS_AS(parse({"run", "-w", "relative", "img"}), SysError);
   CHECK_THROWS_AS(parse({"run", "--bogus", "img"}), SysError);

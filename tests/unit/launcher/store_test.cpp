@@ -51,7 +51,7 @@ TEST_CASE("oci: manifests, configs, digests") {
   CHECK_FALSE(m.is_index);
   CHECK(m.layers.size() == 1);
   const ImageConfig c = parse_image_config(
-      R"({"config":{"Env":["A=1"],"Entrypoint":["/e"],"Cmd":null,"WorkingDir":"/w"},)"
+      R"({"config":{"Env":["A=1"],"Entrypoint":["/e"],"Cmd":null,"WorkingDir":"/w","User":"u:g"},)"
       R"("rootfs":{"diff_ids":["sha256:)" +
           hex + R"("]}})",
       "c");
@@ -59,10 +59,13 @@ TEST_CASE("oci: manifests, configs, digests") {
   CHECK(c.entrypoint == std::vector<std::string>{"/e"});
   CHECK(c.cmd.empty());
   CHECK(c.working_dir == "/w");
+  CHECK(c.user == "u:g");
   CHECK(c.diff_ids == std::vector<std::string>{hex});
   const ImageConfig back = parse_image_config(image_config_to_json(c), "back");
   CHECK(back.env == c.env);
   CHECK(back.diff_ids == c.diff_ids);
+  CHECK(back.user == "u:g");
+  CHECK_THROWS_AS(parse_image_config(R"({"config":{"User":7}})", "x"), SysError);
   CHECK_THROWS_AS(digest_hex("sha512:" + hex, "x"), SysError);
   CHECK_THROWS_AS(digest_hex("sha256:../../etc", "x"), SysError);
   CHECK_THROWS_AS(parse_manifest("[1]", "x"), SysError);
@@ -121,6 +124,6 @@ TEST_CASE("runtime: command and environment") {
   const char* host[] = {"FROM_HOST=h", "PATH=/host", nullptr};
   const auto env = container_env({"PATH=/img", "A=1"}, {"A=2", "FROM_HOST", "MISSING", "B="},
                                  "box", host);
-  CHECK(env == std::vector<std::string>{"A=2", "B=", "FROM_HOST=h", "HOME=/root",
-                                        "HOSTNAME=box", "PATH=/img"});
+  // HOME is not defaulted here: it comes from the container user's passwd entry, later.
+  CHECK(env == std::vector<std::string>{"A=2", "B=", "FROM_HOST=h", "HOSTNAME=box", "PATH=/img"});
 }
