@@ -14,18 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "samples.h"
+
 extern char **environ;
-
-static double now_us(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static int cmp(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
 
 // Maps the user namespace of `pid`; returns 0 when both helpers succeeded.
 static int map_once(pid_t pid, char **ids) {
@@ -72,12 +63,6 @@ int main(int argc, char **argv) {
     close(go[1]);
     waitpid((pid_t)pid, NULL, 0);
   }
-  const char *out = getenv("TIMEIT_SAMPLES");
-  FILE *f = out ? fopen(out, "a") : NULL;
-  for (int i = 0; f && i < runs; i++) fprintf(f, "%.0f\n", s[i]);
-  if (f) fclose(f);
-  qsort(s, (size_t)runs, sizeof *s, cmp);
-  double med = runs % 2 ? s[runs / 2] : (s[runs / 2 - 1] + s[runs / 2]) / 2;
-  printf("%.0f %.0f %.0f %d\n", med, s[0], s[(int)((runs - 1) * 0.9 + 0.5)], fails);
+  samples_report(s, runs, fails, "TIMEIT_SAMPLES");
   return 0;
 }

@@ -148,10 +148,12 @@ for n in "${RINITS[@]}"; do
 done
 
 # --- 4. SIGTERM forwarding latency ------------------------------------------------------------------
-SROUNDS=$(q 3 1) SPER=$(q 15 5)
+# 120 samples each: one sample spreads over +-30% (two wake-ups on a shared CPU), and the inits
+# differ by tens of microseconds.
+SROUNDS=$(q 6 1) SPER=$(q 20 5)
 log "sigterm: $SROUNDS rounds x $SPER"
 for r in $(seq 1 "$SROUNDS"); do
-  more_rounds "$r" 90 sigterm || break
+  more_rounds "$r" 150 sigterm || break
   for n in $(rotated "$r" "${ALL[@]}"); do
     # shellcheck disable=SC2086
     SIGPROBE_SAMPLES=$T/sig.$n timeout -k 5 300 "$HB/sigprobe" drive "$SPER" "$T/fifo" \

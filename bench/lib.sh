@@ -23,7 +23,7 @@ build_helpers() {
   local src out
   for src in "$BENCH_DIR"/*.c; do
     out=$HB/$(basename "$src" .c)
-    if [ ! -x "$out" ] || [ "$src" -nt "$out" ]; then
+    if [ ! -x "$out" ] || [ "$src" -nt "$out" ] || [ "$BENCH_DIR/samples.h" -nt "$out" ]; then
       gcc -O2 -Wall -Wextra -static -o "$out.tmp" "$src" && mv "$out.tmp" "$out" || return 1
     fi
   done

@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "samples.h"
+
 static long long now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -95,11 +97,6 @@ static void reap_or_kill(pid_t pid, pid_t init, int ms) {
   waitpid(pid, NULL, 0);
 }
 
-static int cmp(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
 static int drive(int runs, const char *fifo, char **cmd) {
   double *s = calloc((size_t)runs, sizeof *s);
   int ok = 0, fails = 0;
@@ -131,12 +128,7 @@ static int drive(int runs, const char *fifo, char **cmd) {
     kill(init, SIGTERM);
     ssize_t n = read_wait(rd, buf, sizeof buf, 5000);
     if (n > 0) {
-      s[ok] = (double)(atoll(buf) - t0) / 1e3;
-      // SIGPROBE_SAMPLES=FILE: also append each sample (us) for pooling across rounds.
-      const char *out = getenv("SIGPROBE_SAMPLES");
-      FILE *f = out ? fopen(out, "a") : NULL;
-      if (f) fprintf(f, "%.0f\n", s[ok]), fclose(f);
-      ok++;
+      s[ok++] = (double)(atoll(buf) - t0) / 1e3;
     } else {
       fails++;
     }
@@ -148,9 +140,8 @@ static int drive(int runs, const char *fifo, char **cmd) {
     printf("0 0 0 %d\n", fails);
     return 1;
   }
-  qsort(s, (size_t)ok, sizeof *s, cmp);
-  double med = ok % 2 ? s[ok / 2] : (s[ok / 2 - 1] + s[ok / 2]) / 2;
-  printf("%.0f %.0f %.0f %d\n", med, s[0], s[(int)((ok - 1) * 0.9 + 0.5)], fails);
+  // SIGPROBE_SAMPLES=FILE: also every sample, for pooling across rounds.
+  samples_report(s, ok, fails, "SIGPROBE_SAMPLES");
   return 0;
 }
 

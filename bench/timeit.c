@@ -11,16 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now_us(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static int cmp(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
+#include "samples.h"
 
 // Runs argv once; returns its wait status (or -1 when fork fails).
 static int run_once(char **argv) {
@@ -59,15 +50,7 @@ int main(int argc, char **argv) {
     s[i] = now_us() - t0;
     if (st != 0) fails++;
   }
-  // TIMEIT_SAMPLES=FILE: also append every sample (us), so that interleaved rounds of several
-  // commands can be pooled by the caller.
-  const char *out = getenv("TIMEIT_SAMPLES");
-  FILE *f = out ? fopen(out, "a") : NULL;
-  for (int i = 0; f && i < runs; i++) fprintf(f, "%.0f\n", s[i]);
-  if (f) fclose(f);
-  qsort(s, (size_t)runs, sizeof *s, cmp);
-  double med = runs % 2 ? s[runs / 2] : (s[runs / 2 - 1] + s[runs / 2]) / 2;
-  int p90 = (int)((runs - 1) * 0.9 + 0.5);
-  printf("%.0f %.0f %.0f %d\n", med, s[0], s[p90], fails);
+  // TIMEIT_SAMPLES=FILE: also every sample, for pooling interleaved rounds.
+  samples_report(s, runs, fails, "TIMEIT_SAMPLES");
   return 0;
 }
