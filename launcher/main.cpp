@@ -1,6 +1,7 @@
 // launcher: argv -> options -> one command. Errors of the launcher itself are one line on
 // stderr and exit 125 (docker/podman); the container's own status passes through.
 #include "common/log.hpp"
+#include "common/unique_fd.hpp"
 #include "common/version.hpp"
 #include "launcher/cli.hpp"
 #include "launcher/config.hpp"
@@ -59,11 +60,13 @@ int dispatch(const Cli& cli) {
     // layers (uid 100, 1000, ...) are kept as the container will see them.
     const IdMapPlan plan = plan_id_map();
     warn_no_subids(store, plan);
+    const cinit::UniqueFd lock = store.lock(false);
     return run_in_userns(plan, [&] { return import_image(store, cli.import); });
   }
   case Command::images:
     return images(store);
   case Command::rm: {
+    const cinit::UniqueFd lock = store.lock(true);
     const auto image = store.load_image(cli.rm_name);
     if (!image)
       throw SysError("unable to remove image '" + cli.rm_name + "': no such image");

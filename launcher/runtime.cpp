@@ -301,11 +301,9 @@ int run_container(const Store& store, const Config& cfg, const RunOptions& opts)
   Plan p;
   p.mnt = store.mnt_dir();
   p.layers_dir = store.layers_dir();
-  for (auto it = image->layers.rbegin(); it != image->layers.rend(); ++it) {
-    if (!store.has_layer(*it))
-      throw SysError("unable to find layer", store.layer_path(*it), ENOENT);
-    p.lowers_top_first.push_back(*it);
-  }
+  // Held until the container is gone: `launcher rm` keeps what a container runs on.
+  const std::vector<UniqueFd> pins = store.pin_layers(image->layers);
+  p.lowers_top_first.assign(image->layers.rbegin(), image->layers.rend());
   std::vector<std::string> specs = cfg.binds;
   specs.insert(specs.end(), opts.volumes.begin(), opts.volumes.end());
   for (const auto& s : specs) {

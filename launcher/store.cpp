@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -254,10 +255,52 @@ bool Store::remove_image(const std::string& name) const {
   const auto layers = list_dir(layers_dir());
   if (!layers)
     throw SysError("unable to list", layers_dir(), errno);
-  for (const auto& l : *layers)
-    if (!used.contains(l))
-      remove_tree(layer_path(l));
+  for (const auto& l : *layers) {
+    if (used.contains(l))
+      continue;
+    const std::string dir = layer_path(l);
+    UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (fd.valid() && ::flock(fd.get(), LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
+      warn("layer '" + l + "' is in use by a running container: kept (the next 'launcher rm' "
+           "removes it)");
+      continue;
+    }
+    remove_tree(dir);
+  }
   return true;
+}
+
+UniqueFd Store::lock(bool exclusive) const {
+  const std::string path = root_ + "/lock";
+  UniqueFd fd(retry_eintr(
+      [&] { return ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600); }));
+  if (!fd.valid())
+    throw SysError("unable to open the store lock", path, errno);
+  const int mode = exclusive ? LOCK_EX : LOCK_SH;
+  if (::flock(fd.get(), mode | LOCK_NB) == 0)
+    return fd;
+  if (errno != EWOULDBLOCK)
+    throw SysError("unable to lock", path, errno);
+  warn("waiting for another launcher using '" + root_ + "' (an import or rm)");
+  if (retry_eintr([&] { return ::flock(fd.get(), mode); }) != 0)
+    throw SysError("unable to lock", path, errno);
+  return fd;
+}
+
+std::vector<UniqueFd> Store::pin_layers(const std::vector<std::string>& hexes) const {
+  std::vector<UniqueFd> pins;
+  for (const auto& hex : hexes) {
+    const std::string path = layer_path(hex);
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    // Blocks only while an rm is deleting this very layer: then the directory is gone
+    // (no links left) by the time we hold it.
+    struct stat st {};
+    if (!fd.valid() || retry_eintr([&] { return ::flock(fd.get(), LOCK_SH); }) != 0 ||
+        ::fstat(fd.get(), &st) != 0 || st.st_nlink == 0)
+      throw SysError("unable to find layer", path, fd.valid() ? ENOENT : errno);
+    pins.push_back(std::move(fd));
+  }
+  return pins;
 }
 
 void Store::sweep_temp() const {

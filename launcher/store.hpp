@@ -5,8 +5,13 @@
 //   mnt/                   where `run` mounts its private tmpfs (in its own mount namespace)
 // A layer appears by rename() of a finished temp dir, an image by rename() of its file: an
 // interrupted import leaves only tmp/ debris, which the next import sweeps.
+// Concurrency, with flock(2): imports hold the store's `lock` shared and `rm` holds it
+// exclusive, so that rm never collects a layer an import has just found and reused; every
+// `run` holds its layer directories shared for the container's life, and rm keeps (and a
+// later rm collects) a layer that a running container still has under its root.
 #pragma once
 
+#include "common/unique_fd.hpp"
 #include "launcher/config.hpp"
 #include "launcher/oci.hpp"
 
@@ -51,8 +56,13 @@ public:
   // NAME without a tag falls back to NAME:latest (as docker).
   std::optional<Image> load_image(const std::string& name) const;
   std::vector<Image> list_images() const;
-  // Removes the image, then every layer no image lists. False if no such image.
+  // Removes the image, then every layer no image lists and no container runs on (those are
+  // kept, said, and collected by a later call). False if no such image.
   bool remove_image(const std::string& name) const;
+  // The store-wide lock: shared for imports, exclusive for rm (which waits, and says so).
+  UniqueFd lock(bool exclusive) const;
+  // Holds the layers shared for as long as the returned fds stay open (a running container).
+  std::vector<UniqueFd> pin_layers(const std::vector<std::string>& hexes) const;
   // Removes leftovers of interrupted imports (tmp/ entries whose process is gone).
   void sweep_temp() const;
   // Says `message` on stderr unless it was said before for this data root (marker file).

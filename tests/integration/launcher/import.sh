@@ -32,6 +32,21 @@ test_layers_are_shared_and_collected() {
   assert_not_contains "$(launcher images)" "two"
 }
 
+test_rm_waits_for_a_running_import() {
+  import_base one
+  # An import holds the store lock shared while it works: stand in for one with flock(1).
+  as_user flock -s "$T/data/launcher/lock" sh -c "touch '$T/held'; sleep 1" &
+  holder=$!
+  wait_for test -e "$T/held" || fail "lock holder did not start"
+  start=${EPOCHREALTIME/./}
+  out=$(launcher rm one 2>&1) || fail "rm failed: $out"
+  waited=$(((${EPOCHREALTIME/./} - start) / 1000))
+  assert_contains "$out" "waiting for another launcher"
+  [ "$waited" -ge 500 ] || fail "rm returned after $waited ms, before the lock holder let go"
+  wait "$holder"
+  assert_not_contains "$(launcher images)" "one"
+}
+
 test_rm_unknown_image_fails() {
   out=$(launcher rm nosuch 2>&1)
   assert_eq 125 $? "exit status"

@@ -234,6 +234,27 @@ test_signals_reach_pid1() {
   done
 }
 
+test_rm_keeps_layers_of_a_running_container() {
+  import_base
+  # The container keeps reading its root while its image is removed under it.
+  run_bg "$T/out" --no-init base -- sh -c 'echo ready; while :; do
+    cat /bin/busybox >/dev/null && ls /etc >/dev/null || echo GONE; sleep 0.05; done'
+  wait_for grep -q ready "$T/out" || fail "container not ready: $(cat "$T/out")"
+  out=$(launcher rm base 2>&1) || fail "rm failed: $out"
+  assert_contains "$out" "in use by a running container"
+  assert_not_contains "$(launcher images)" "base"
+  assert_eq 1 "$(ls "$T/data/launcher/layers" | wc -l)" "layer kept"
+  sleep 0.3
+  assert_not_contains "$(cat "$T/out")" "GONE"
+  kill -KILL "$LPID" # its pins go with it; PID 1 (sh, no TERM handler) dies of PDEATHSIG
+  wait "$BGPID"
+  # Once the container is gone, the next rm collects the kept layer.
+  import_base again
+  assert_eq 1 "$(ls "$T/data/launcher/layers" | wc -l)" "the same layer reused"
+  launcher rm again 2>/dev/null || fail "second rm failed"
+  assert_eq 0 "$(ls "$T/data/launcher/layers" | wc -l)" "layer collected"
+}
+
 test_container_dies_with_launcher() {
   import_base
   run_bg "$T/out" --no-init base -- sh -c 'echo ready; exec sleep 31337'
