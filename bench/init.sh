@@ -45,10 +45,12 @@ echo "== init: cinit vs tini, dumb-init, catatonit (PID 1 in a fresh pid+mount n
 echo "   $(nproc) CPUs, kernel $(uname -r), quick=$QUICK"
 
 # --- 1. spawn overhead: INIT /bin/true, pooled over interleaved rounds ----------------------------
-ROUNDS=$(q 5 2) PER=$(q 40 10)
+# 600 runs each: one run spreads over several ms here, the inits differ by a few hundred us,
+# and the overhead is a difference of two medians (200 runs left it within noise).
+ROUNDS=$(q 15 2) PER=$(q 40 10)
 log "spawn: $ROUNDS rounds x $PER runs of INIT true"
 for r in $(seq 1 "$ROUNDS"); do
-  more_rounds "$r" 25 spawn || break
+  more_rounds "$r" 75 spawn || break
   for n in $(rotated "$r" "${ALL[@]}"); do
     # shellcheck disable=SC2086 # CMD entries are word lists
     TIMEIT_SAMPLES=$T/spawn.$n timeout -k 5 300 "$HB/timeit" "$PER" 3 "${NS[@]}" ${CMD[$n]} /bin/true >"$T/spawn.$n.last" ||
