@@ -60,7 +60,7 @@ struct ChildArgs {
   const SpawnOptions& opts = *a.opts;
   // Session and terminal first, while the parent's SIGTTOU is still ignored: a background
   // process group calling tcsetpgrp() with SIGTTOU at its default would stop itself (and the
-  // parent, waiting on the error pipe, with it).
+  // parent, suspended until the exec, with it).
   int err = 0;
   if (opts.new_session && ::setsid() < 0)
     err = errno;

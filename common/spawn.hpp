@@ -1,6 +1,6 @@
-// Starting a child: vfork-style clone + exec with the child's signal state reset to SIG_DFL and an empty
-// mask, whatever the parent blocks or ignores; exec errors come back synchronously. The caller
-// reaps a started child: in cinit and the supervisor only waitpid(-1) in the loop does.
+// Starting a child: a vfork-style clone + exec, with the child's signal state reset to SIG_DFL
+// and an empty mask, whatever the parent blocks or ignores; exec errors come back
+// synchronously. The caller reaps a started child: in cinit only waitpid(-1) in the loop does.
 #pragma once
 
 #include <string>
