@@ -80,9 +80,24 @@ ArchivePtr open_reader(HashingReader& reader, const std::string& path) {
                  "' " + why);
 }
 
-void remove_at(int dirfd, const std::string& name);
+// Opens directory `name` under `dirfd` for removal, making it readable and writable first if
+// it is not (0555 and 0 modes come in images).
+UniqueFd open_for_removal(int dirfd, const std::string& name) {
+  UniqueFd sub(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!sub.valid()) {
+    if (::fchmodat(dirfd, name.c_str(), 0700, 0) != 0) {
+      // best effort: the open below reports what matters
+    }
+    sub.reset(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!sub.valid())
+      throw SysError("unable to open", name, errno);
+  }
+  (void)::fchmod(sub.get(), 0700); // so its entries can be unlinked; unlinkat reports failures
+  return sub;
+}
 
-void remove_children(int fd) {
+// Unlinks every entry of `fd` that is not a directory; returns the names of those that are.
+std::vector<std::string> unlink_files(int fd) {
   const int dup = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
   if (dup < 0)
     throw SysError("unable to duplicate a directory fd", {}, errno);
@@ -99,29 +114,59 @@ void remove_children(int fd) {
       names.emplace_back(n);
   }
   (void)::closedir(d); // read-only stream: nothing to lose
-  for (const auto& n : names)
-    remove_at(fd, n);
+  std::vector<std::string> dirs;
+  for (auto& n : names) {
+    if (::unlinkat(fd, n.c_str(), 0) == 0 || errno == ENOENT)
+      continue;
+    if (errno != EISDIR && errno != EPERM)
+      throw SysError("unable to remove", n, errno);
+    dirs.push_back(std::move(n));
+  }
+  return dirs;
 }
 
+// Removes `name` under `dirfd`, a file or a whole tree. Iterative, with one directory fd open
+// at a time and the way back by "..": a hostile layer may nest directories far deeper than
+// the fd limit or the stack would allow a recursion. (The store is ours alone, and nothing
+// here follows a symlink, so ".." is the parent we came from.)
 void remove_at(int dirfd, const std::string& name) {
   if (::unlinkat(dirfd, name.c_str(), 0) == 0 || errno == ENOENT)
     return;
   if (errno != EISDIR && errno != EPERM)
     throw SysError("unable to remove", name, errno);
-  UniqueFd sub(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (!sub.valid()) {
-    // Read-only dirs (0555 in an image) can still be opened; EACCES means mode 0 or so.
-    if (::fchmodat(dirfd, name.c_str(), 0700, 0) != 0) {
-      // best effort: the open below reports what matters
+  struct Level {
+    std::string name;                 // this directory's name in its parent
+    std::vector<std::string> pending; // its subdirectories still to remove
+  };
+  std::vector<Level> path;
+  UniqueFd cur = open_for_removal(dirfd, name);
+  path.push_back({name, unlink_files(cur.get())});
+  while (!path.empty()) {
+    Level& top = path.back();
+    if (!top.pending.empty()) {
+      std::string sub = std::move(top.pending.back());
+      top.pending.pop_back();
+      UniqueFd next = open_for_removal(cur.get(), sub);
+      std::vector<std::string> dirs = unlink_files(next.get());
+      cur = std::move(next);
+      path.push_back({std::move(sub), std::move(dirs)});
+      continue;
     }
-    sub.reset(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!sub.valid())
-      throw SysError("unable to open", name, errno);
+    // Empty now: step up, then remove it from there.
+    const std::string done = std::move(top.name);
+    path.pop_back();
+    int parent = dirfd;
+    UniqueFd up;
+    if (!path.empty()) {
+      up.reset(::openat(cur.get(), "..", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!up.valid())
+        throw SysError("unable to open the parent of", done, errno);
+      parent = up.get();
+    }
+    if (::unlinkat(parent, done.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT)
+      throw SysError("unable to remove", done, errno);
+    cur = std::move(up);
   }
-  (void)::fchmod(sub.get(), 0700); // so its entries can be unlinked; unlinkat reports failures
-  remove_children(sub.get());
-  if (::unlinkat(dirfd, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT)
-    throw SysError("unable to remove", name, errno);
 }
 
 // Writes entries below one root directory fd.
