@@ -423,8 +423,12 @@ private:
     size_t size = 0;
     while (archive_entry_xattr_next(e, &xname, &value, &size) == ARCHIVE_OK) {
       const std::string_view n = xname != nullptr ? xname : "";
-      // Only user.* can be set unprivileged; user.overlay.* would steer overlayfs itself.
-      if (!n.starts_with("user.") || n.starts_with("user.overlay."))
+      // user.* can be set unprivileged; user.overlay.* would steer overlayfs itself. File
+      // capabilities (setcap'd ping, a server's cap_net_bind_service) are set as the
+      // namespace's root: the kernel stores them for that root only (v3, with its host uid),
+      // so they work in our containers and nowhere else.
+      if (!(n.starts_with("user.") && !n.starts_with("user.overlay.")) &&
+          n != "security.capability")
         continue;
       (void)::fsetxattr(fd, xname, value, size, 0); // e.g. ENOTSUP: the data is what matters
     }

@@ -114,6 +114,25 @@ test_image_user_and_user_option() {
   assert_contains "$(cat "$T/err")" "is not mapped"
 }
 
+test_file_capabilities_kept() {
+  [ "$(id -u)" -eq 0 ] || { echo "setcap for the fixture needs root: skipped"; return 0; }
+  base_image
+  # A setcap'd binary in a layer (as ping ships): cap_dac_read_search=ep on a copy of busybox.
+  mkdir -p "$T/capl/capbin"
+  cp /bin/busybox "$T/capl/capbin/cat"
+  python3 -c 'import os, struct, sys
+os.setxattr(sys.argv[1], "security.capability", struct.pack("<5I", 0x02000001, 1 << 2, 0, 0, 0))' \
+    "$T/capl/capbin/cat" || fail "setxattr"
+  tar --xattrs --xattrs-include=security.capability -C "$T/capl" -cf "$T/cap.tar" capbin
+  add_layer "$T/base" "$T/cap.tar"
+  launcher import "$T/base:latest" --name caps >/dev/null || fail "import failed"
+  # uid 1000 gains the capability by exec of that file only, as under docker.
+  assert_eq "0000000000000004" "$(launcher run --no-init -u user caps -- /capbin/cat /proc/self/status |
+    awk '/^CapEff/ {print $2}')" "capability from the file"
+  assert_eq "0000000000000000" "$(launcher run --no-init -u user caps -- cat /proc/self/status |
+    awk '/^CapEff/ {print $2}')" "none without it"
+}
+
 test_whiteouts_honoured() {
   base_image
   pytar "$T/l1.tar" 'd("data"); f("data/old", b"1"); f("data/older", b"2"); f("gone", b"g"); f("stay", b"s")'
