@@ -126,6 +126,17 @@ void setup_dev(const std::string& root) {
   if (::mount("mqueue", (dev + "/mqueue").c_str(), "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC,
               nullptr) != 0)
     (void)::rmdir((dev + "/mqueue").c_str()); // optional: POSIX queues are rarely needed
+  // On a terminal, /dev/console is that terminal, as docker -t gives it (getty, syslog and
+  // boot scripts write there). Best effort: without it the container still runs.
+  char tty[64];
+  if (::isatty(STDIN_FILENO) == 1 && ::ttyname_r(STDIN_FILENO, tty, sizeof tty) == 0) {
+    const std::string console = dev + "/console";
+    const int fd = ::open(console.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0)
+      ::close(fd);
+    if (fd < 0 || ::mount(tty, console.c_str(), nullptr, MS_BIND, nullptr) != 0)
+      (void)::unlink(console.c_str());
+  }
   make_symlink("/proc/self/fd", dev + "/fd");
   make_symlink("/proc/self/fd/0", dev + "/stdin");
   make_symlink("/proc/self/fd/1", dev + "/stdout");

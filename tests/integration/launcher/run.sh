@@ -127,10 +127,9 @@ os.setxattr(sys.argv[1], "security.capability", struct.pack("<5I", 0x02000001, 1
   add_layer "$T/base" "$T/cap.tar"
   launcher import "$T/base:latest" --name caps >/dev/null || fail "import failed"
   # uid 1000 gains the capability by exec of that file only, as under docker.
-  assert_eq "0000000000000004" "$(launcher run --no-init -u user caps -- /capbin/cat /proc/self/status |
-    awk '/^CapEff/ {print $2}')" "capability from the file"
-  assert_eq "0000000000000000" "$(launcher run --no-init -u user caps -- cat /proc/self/status |
-    awk '/^CapEff/ {print $2}')" "none without it"
+  capeff() { launcher run --no-init -u user caps -- "$1" /proc/self/status | awk '/^CapEff/ {print $2}'; }
+  assert_eq "0000000000000004" "$(capeff /capbin/cat)" "capability from the file"
+  assert_eq "0000000000000000" "$(capeff cat)" "none without it"
 }
 
 test_whiteouts_honoured() {
@@ -226,6 +225,17 @@ test_dev_and_sys() {
 pts
 sys-ro
 0" "$out" "devices, devpts, read-only /sys (recursively)"
+}
+
+test_dev_console_is_the_terminal() {
+  import_base
+  out=$(launcher run --no-init base -- sh -c 'test -e /dev/console || echo none')
+  assert_eq "none" "$out" "without a terminal"
+  # On a terminal (script(1) makes one), /dev/console is it: what is written there shows up.
+  out=$(as_user script -qec "env -u LAUNCHER_CONFIG HOME='$T/home' XDG_DATA_HOME='$T/data' \
+    XDG_CONFIG_HOME='$T/config' '$BIN/launcher' run --no-init base -- \
+    sh -c 'test -c /dev/console && echo via-console >/dev/console'" /dev/null </dev/null)
+  assert_contains "$out" "via-console"
 }
 
 test_resolv_conf_and_hosts_from_host() {
