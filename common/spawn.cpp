@@ -54,8 +54,10 @@ struct ChildArgs {
 
 // The child of clone(CLONE_VM | CLONE_VFORK), on its own stack, in the parent's memory while
 // the parent is suspended: only async-signal-safe calls, no allocation, nothing written but
-// `error`. Every signal is blocked on entry (see spawn()).
-[[noreturn]] int exec_child(void* arg) {
+// `error` (and errno, which is the parent's too: the parent reads it only when clone fails).
+// Every signal is blocked on entry (see spawn()). Not instrumented by ASan, which does not
+// know this stack.
+[[noreturn]] __attribute__((no_sanitize("address"))) int exec_child(void* arg) {
   auto& a = *static_cast<ChildArgs*>(arg);
   const SpawnOptions& opts = *a.opts;
   // Session and terminal first, while the parent's SIGTTOU is still ignored: a background

@@ -26,6 +26,7 @@
 #include <linux/close_range.h>
 #include <linux/openat2.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -58,6 +59,7 @@ struct Plan {
   std::string workdir;
   std::string user;       // Docker's USER form, resolved inside the image; "" is root
   bool single_id = false; // only the launcher's own uid/gid are mapped (no sub-ids)
+  int launcher_pidfd = -1; // ours (CLOEXEC), readable once we exit; -1 before Linux 5.3
   std::vector<std::string> command; // without cinit
   std::vector<std::string> env;
   GpuPlan gpu; // planned before the clone: a bad --gpus fails early, exit 125
@@ -144,11 +146,17 @@ void make_workdir(const std::string& dir) {
     throw SysError("unable to enter working directory", dir, errno);
 }
 
+// The image's /etc/passwd or /etc/group: regular files only, never blocking (an image may
+// make them FIFOs or links to /dev/zero), bounded; anything else reads as empty.
+std::string image_account_file(const char* path) {
+  return read_regular_file(path, std::size_t{16} << 20).value_or("");
+}
+
 // Takes on the container's user, read from the image's own files (we are past pivot_root).
 // HOME comes from its passwd entry unless the image or -e set it.
 void become_user(const Plan& p, std::vector<std::string>& env) {
-  const ContainerUser u = resolve_user(p.user, read_file("/etc/passwd").value_or(""),
-                                       read_file("/etc/group").value_or(""));
+  const ContainerUser u = resolve_user(p.user, image_account_file("/etc/passwd"),
+                                       image_account_file("/etc/group"));
   const auto is_home = [](const std::string& e) { return e.starts_with("HOME="); };
   if (std::none_of(env.begin(), env.end(), is_home))
     env.push_back("HOME=" + (!u.home.empty() ? u.home : u.uid == 0 ? "/root" : "/"));
@@ -159,8 +167,13 @@ void become_user(const Plan& p, std::vector<std::string>& env) {
          "in the container; running as root");
     return;
   }
-  // Supplementary groups first: after setresuid nothing may change them.
-  if (::setgroups(u.groups.size(), u.groups.data()) != 0)
+  // Supplementary groups first: after setresuid nothing may change them. With GPUs, the
+  // host's groups stay instead: a host group (video) on the device nodes cannot be given
+  // back once setgroups() has dropped it (it is not mapped here).
+  if (p.gpu.enabled)
+    warn("user '" + p.user + "': keeping the host's supplementary groups for the GPUs; the "
+         "image's groups for this user are not set");
+  else if (::setgroups(u.groups.size(), u.groups.data()) != 0)
     throw SysError("unable to set the supplementary groups of user", p.user, errno);
   if (::setresgid(u.gid, u.gid, u.gid) != 0)
     throw SysError("unable to become group " + std::to_string(u.gid) + " of user", p.user,
@@ -168,6 +181,10 @@ void become_user(const Plan& p, std::vector<std::string>& env) {
   if (::setresuid(u.uid, u.uid, u.uid) != 0)
     throw SysError("unable to become user " + std::to_string(u.uid) + " of", p.user, errno);
   (void)::prctl(PR_SET_PDEATHSIG, SIGKILL); // a credential change clears it
+  // If the launcher died before that took effect, nothing will kill us: check by its pidfd.
+  pollfd pfd{p.launcher_pidfd, POLLIN, 0};
+  if (p.launcher_pidfd >= 0 && ::poll(&pfd, 1, 0) > 0)
+    ::_exit(125);
 }
 
 // Runs as the container's PID 1 (root in the new user namespace) until exec.
@@ -198,8 +215,8 @@ void become_user(const Plan& p, std::vector<std::string>& env) {
   for (const auto& b : p.binds)
     bind_into_root(root, b.source, b.target, {.read_only = b.read_only, .recursive = true});
   // GPU: device nodes onto the /dev tmpfs, driver files read-only; the image's ldconfig
-  // waits for pivot_root. No setgroups() anywhere on this path, so a host group (video) on
-  // the nodes still works.
+  // waits for pivot_root. With GPUs, nothing on this path calls setgroups() (become_user
+  // included), so a host group (video) on the nodes still works.
   GpuMountResult gpu = mount_gpu(p.gpu, root);
 
   std::vector<std::string> argv;
@@ -347,6 +364,8 @@ int run_container(const Store& store, const Config& cfg, const RunOptions& opts)
   if (!sfd.valid())
     throw SysError("unable to create a signalfd", {}, errno);
 
+  const UniqueFd self(static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0U)));
+  p.launcher_pidfd = self.get();
   int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
   if (p.own_netns)
     flags |= CLONE_NEWNET;

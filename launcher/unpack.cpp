@@ -81,14 +81,21 @@ ArchivePtr open_reader(HashingReader& reader, const std::string& path) {
 }
 
 // Opens directory `name` under `dirfd` for removal, making it readable and writable first if
-// it is not (0555 and 0 modes come in images).
+// it is not (0555 and 0 modes come in images). Invalid if it is gone already (a concurrent
+// sweep of the same debris).
 UniqueFd open_for_removal(int dirfd, const std::string& name) {
   UniqueFd sub(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!sub.valid()) {
-    if (::fchmodat(dirfd, name.c_str(), 0700, 0) != 0) {
+    // Only a real directory gets its mode opened up: fchmodat follows symlinks, and an entry
+    // that unlinkat refused (EPERM in a sticky dir) may be one, pointing anywhere.
+    struct stat st {};
+    if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) &&
+        ::fchmodat(dirfd, name.c_str(), 0700, 0) != 0) {
       // best effort: the open below reports what matters
     }
     sub.reset(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!sub.valid() && errno == ENOENT)
+      return sub;
     if (!sub.valid())
       throw SysError("unable to open", name, errno);
   }
@@ -140,6 +147,8 @@ void remove_at(int dirfd, const std::string& name) {
   };
   std::vector<Level> path;
   UniqueFd cur = open_for_removal(dirfd, name);
+  if (!cur.valid())
+    return;
   path.push_back({name, unlink_files(cur.get())});
   while (!path.empty()) {
     Level& top = path.back();
@@ -147,6 +156,8 @@ void remove_at(int dirfd, const std::string& name) {
       std::string sub = std::move(top.pending.back());
       top.pending.pop_back();
       UniqueFd next = open_for_removal(cur.get(), sub);
+      if (!next.valid())
+        continue;
       std::vector<std::string> dirs = unlink_files(next.get());
       cur = std::move(next);
       path.push_back({std::move(sub), std::move(dirs)});

@@ -216,4 +216,10 @@ test_video_group_node_usable_through_supplementary_groups() {
   assert_contains "$out" "device nvidia0"
   out=$(run_as "" --gpus 1 base -- cat /dev/nvidia0 2>&1) && fail "readable without video: $out"
   assert_contains "$out" "Permission denied"
+  # Also as a non-root image user: its groups are not set, so the host's video group stays.
+  out=$(run_as "-G video" --gpus 1 -u user base -- sh -c 'id -u; cat /dev/nvidia0' 2>&1) ||
+    fail "image user with video: $out"
+  assert_contains "$out" "1000"
+  assert_contains "$out" "device nvidia0"
+  assert_contains "$out" "keeping the host's supplementary groups"
 }

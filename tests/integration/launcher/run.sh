@@ -132,6 +132,19 @@ os.setxattr(sys.argv[1], "security.capability", struct.pack("<5I", 0x02000001, 1
   assert_eq "0000000000000000" "$(capeff cat)" "none without it"
 }
 
+test_hostile_account_files_do_not_hang_run() {
+  base_image
+  # /etc/passwd a FIFO, /etc/group a link to /dev/zero: the launcher reads both for USER and
+  # HOME, and must neither block nor read forever.
+  pytar "$T/acct.tar" 'd("etc"); f("etc/passwd", type=tarfile.FIFOTYPE); l("etc/group", "/dev/zero")'
+  add_layer "$T/base" "$T/acct.tar"
+  launcher import "$T/base:latest" --name acct >/dev/null || fail "import failed"
+  out=$(as_user timeout -k 2 20 env -u LAUNCHER_CONFIG HOME="$T/home" XDG_DATA_HOME="$T/data" \
+    XDG_CONFIG_HOME="$T/config" "$BIN/launcher" run --no-init acct -- sh -c 'echo $HOME' 2>&1)
+  assert_eq 0 $? "run finished: $out"
+  assert_eq "/root" "$out" "root's default HOME"
+}
+
 test_whiteouts_honoured() {
   base_image
   pytar "$T/l1.tar" 'd("data"); f("data/old", b"1"); f("data/older", b"2"); f("gone", b"g"); f("stay", b"s")'
