@@ -42,6 +42,16 @@ void make_symlink(const char* target, const std::string& path) {
     throw SysError("unable to create symlink", path, errno);
 }
 
+// Binds the host's device node `source` onto a new empty file `path` (mknod of real devices is
+// refused in a user namespace). Returns the errno of the first failure, 0 on success.
+int bind_node(const char* source, const std::string& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (fd < 0)
+    return errno;
+  ::close(fd);
+  return ::mount(source, path.c_str(), nullptr, MS_BIND, nullptr) == 0 ? 0 : errno;
+}
+
 UniqueFd open_root(const std::string& root) {
   UniqueFd fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!fd.valid())
@@ -104,16 +114,12 @@ bool mount_proc(const std::string& root) {
 void setup_dev(const std::string& root) {
   const std::string dev = root + "/dev";
   make_dir(dev, 0755);
-  // Not nodev: the binds below are device nodes. mknod of real devices is refused in a
-  // user namespace, hence binds of the host's nodes onto empty files.
+  // Not nodev: the binds below are device nodes.
   mount_tmpfs(dev, "mode=755,size=65536k", MS_NOSUID | MS_STRICTATIME);
   for (const char* node : {"null", "zero", "full", "random", "urandom", "tty"}) {
     const std::string path = dev + "/" + node;
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd < 0)
-      throw SysError("unable to create", path, errno);
-    ::close(fd);
-    do_mount((std::string("/dev/") + node).c_str(), path, nullptr, MS_BIND, nullptr, "device");
+    if (const int err = bind_node((std::string("/dev/") + node).c_str(), path); err != 0)
+      throw SysError("unable to bind the device on", path, err);
   }
   // A private devpts instance: the host's may have ptmxmode=000, and ptys must not be shared.
   make_dir(dev + "/pts", 0755);
@@ -129,14 +135,9 @@ void setup_dev(const std::string& root) {
   // On a terminal, /dev/console is that terminal, as docker -t gives it (getty, syslog and
   // boot scripts write there). Best effort: without it the container still runs.
   char tty[64];
-  if (::isatty(STDIN_FILENO) == 1 && ::ttyname_r(STDIN_FILENO, tty, sizeof tty) == 0) {
-    const std::string console = dev + "/console";
-    const int fd = ::open(console.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd >= 0)
-      ::close(fd);
-    if (fd < 0 || ::mount(tty, console.c_str(), nullptr, MS_BIND, nullptr) != 0)
-      (void)::unlink(console.c_str());
-  }
+  if (::isatty(STDIN_FILENO) == 1 && ::ttyname_r(STDIN_FILENO, tty, sizeof tty) == 0 &&
+      bind_node(tty, dev + "/console") != 0)
+    (void)::unlink((dev + "/console").c_str());
   make_symlink("/proc/self/fd", dev + "/fd");
   make_symlink("/proc/self/fd/0", dev + "/stdin");
   make_symlink("/proc/self/fd/1", dev + "/stdout");

@@ -153,10 +153,13 @@ std::string image_account_file(const char* path) {
 }
 
 // Takes on the container's user, read from the image's own files (we are past pivot_root).
-// HOME comes from its passwd entry unless the image or -e set it.
+// HOME comes from its passwd entry unless the image or -e set it. No USER: root as we are,
+// HOME /root, and nothing read (the common case stays off the image's files).
 void become_user(const Plan& p, std::vector<std::string>& env) {
-  const ContainerUser u = resolve_user(p.user, image_account_file("/etc/passwd"),
-                                       image_account_file("/etc/group"));
+  ContainerUser u;
+  u.home = "/root";
+  if (!p.user.empty())
+    u = resolve_user(p.user, image_account_file("/etc/passwd"), image_account_file("/etc/group"));
   const auto is_home = [](const std::string& e) { return e.starts_with("HOME="); };
   if (std::none_of(env.begin(), env.end(), is_home))
     env.push_back("HOME=" + (!u.home.empty() ? u.home : u.uid == 0 ? "/root" : "/"));

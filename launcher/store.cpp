@@ -23,6 +23,11 @@ namespace {
 
 using nlohmann::json;
 
+// A layer directory, for flock(2): `run` holds it shared, `rm` takes it exclusive.
+UniqueFd open_layer(const std::string& dir) {
+  return UniqueFd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+}
+
 void make_dirs(const std::string& path, mode_t mode) {
   std::string cur;
   std::size_t pos = 0;
@@ -259,7 +264,7 @@ bool Store::remove_image(const std::string& name) const {
     if (used.contains(l))
       continue;
     const std::string dir = layer_path(l);
-    UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    const UniqueFd fd = open_layer(dir);
     if (fd.valid() && ::flock(fd.get(), LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
       warn("layer '" + l + "' is in use by a running container: kept (the next 'launcher rm' "
            "removes it)");
@@ -291,7 +296,7 @@ std::vector<UniqueFd> Store::pin_layers(const std::vector<std::string>& hexes) c
   std::vector<UniqueFd> pins;
   for (const auto& hex : hexes) {
     const std::string path = layer_path(hex);
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    UniqueFd fd = open_layer(path);
     // Blocks only while an rm is deleting this very layer: then the directory is gone
     // (no links left) by the time we hold it.
     struct stat st {};

@@ -84,21 +84,21 @@ ArchivePtr open_reader(HashingReader& reader, const std::string& path) {
 // it is not (0555 and 0 modes come in images). Invalid if it is gone already (a concurrent
 // sweep of the same debris).
 UniqueFd open_for_removal(int dirfd, const std::string& name) {
-  UniqueFd sub(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (!sub.valid()) {
-    // Only a real directory gets its mode opened up: fchmodat follows symlinks, and an entry
-    // that unlinkat refused (EPERM in a sticky dir) may be one, pointing anywhere.
-    struct stat st {};
-    if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) &&
-        ::fchmodat(dirfd, name.c_str(), 0700, 0) != 0) {
-      // best effort: the open below reports what matters
-    }
-    sub.reset(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!sub.valid() && errno == ENOENT)
-      return sub;
-    if (!sub.valid())
-      throw SysError("unable to open", name, errno);
-  }
+  const auto open_dir = [&] {
+    return UniqueFd(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  };
+  UniqueFd sub = open_dir();
+  struct stat st {};
+  // Only a real directory gets its mode opened up: fchmodat follows symlinks, and an entry
+  // that unlinkat refused (EPERM in a sticky dir) may be one, pointing anywhere.
+  if (!sub.valid() && errno == EACCES &&
+      ::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) &&
+      ::fchmodat(dirfd, name.c_str(), 0700, 0) == 0)
+    sub = open_dir();
+  if (!sub.valid() && errno == ENOENT)
+    return sub;
+  if (!sub.valid())
+    throw SysError("unable to open", name, errno);
   (void)::fchmod(sub.get(), 0700); // so its entries can be unlinked; unlinkat reports failures
   return sub;
 }
@@ -438,8 +438,8 @@ private:
       // capabilities (setcap'd ping, a server's cap_net_bind_service) are set as the
       // namespace's root: the kernel stores them for that root only (v3, with its host uid),
       // so they work in our containers and nowhere else.
-      if (!(n.starts_with("user.") && !n.starts_with("user.overlay.")) &&
-          n != "security.capability")
+      const bool user = n.starts_with("user.") && !n.starts_with("user.overlay.");
+      if (!user && n != "security.capability")
         continue;
       (void)::fsetxattr(fd, xname, value, size, 0); // e.g. ENOTSUP: the data is what matters
     }
@@ -477,7 +477,8 @@ public:
       return nullptr;
     if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
       throw SysError("unable to read archive '" + path_ + "': " +
-                     (reader_.err != 0 ? std::strerror(reader_.err) : archive_error_string(a_.get())));
+                     (reader_.err != 0 ? std::strerror(reader_.err)
+                                       : archive_error_string(a_.get())));
     return e;
   }
   archive* get() const { return a_.get(); }

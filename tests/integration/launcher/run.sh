@@ -127,22 +127,43 @@ os.setxattr(sys.argv[1], "security.capability", struct.pack("<5I", 0x02000001, 1
   add_layer "$T/base" "$T/cap.tar"
   launcher import "$T/base:latest" --name caps >/dev/null || fail "import failed"
   # uid 1000 gains the capability by exec of that file only, as under docker.
-  capeff() { launcher run --no-init -u user caps -- "$1" /proc/self/status | awk '/^CapEff/ {print $2}'; }
+  capeff() {
+    launcher run --no-init -u user caps -- "$1" /proc/self/status | awk '/^CapEff/ {print $2}'
+  }
   assert_eq "0000000000000004" "$(capeff /capbin/cat)" "capability from the file"
   assert_eq "0000000000000000" "$(capeff cat)" "none without it"
 }
 
+test_missing_layer_is_a_one_line_error() {
+  import_base
+  rm -rf "$T/data/launcher/layers/"* # a store damaged behind the launcher's back
+  out=$(launcher run --no-init base -- true 2>&1)
+  assert_eq 125 $? "exit status"
+  assert_eq 1 "$(echo "$out" | wc -l)" "one line: $out"
+  assert_contains "$out" "unable to find layer"
+}
+
 test_hostile_account_files_do_not_hang_run() {
   base_image
-  # /etc/passwd a FIFO, /etc/group a link to /dev/zero: the launcher reads both for USER and
-  # HOME, and must neither block nor read forever.
-  pytar "$T/acct.tar" 'd("etc"); f("etc/passwd", type=tarfile.FIFOTYPE); l("etc/group", "/dev/zero")'
+  # /etc/passwd a FIFO, /etc/group a link to /dev/zero: read for -u, they must neither block
+  # nor be read forever; they count as empty.
+  pytar "$T/acct.tar" 'd("etc"); f("etc/passwd", type=tarfile.FIFOTYPE)
+l("etc/group", "/dev/zero")'
   add_layer "$T/base" "$T/acct.tar"
   launcher import "$T/base:latest" --name acct >/dev/null || fail "import failed"
-  out=$(as_user timeout -k 2 20 env -u LAUNCHER_CONFIG HOME="$T/home" XDG_DATA_HOME="$T/data" \
-    XDG_CONFIG_HOME="$T/config" "$BIN/launcher" run --no-init acct -- sh -c 'echo $HOME' 2>&1)
+  bounded() {
+    as_user timeout -k 2 20 env -u LAUNCHER_CONFIG HOME="$T/home" XDG_DATA_HOME="$T/data" \
+      XDG_CONFIG_HOME="$T/config" "$BIN/launcher" run --no-init "$@" 2>&1
+  }
+  # (Not id(1) inside: it would read the FIFO itself.)
+  out=$(bounded -u 0 acct -- sh -c 'echo $HOME')
   assert_eq 0 $? "run finished: $out"
-  assert_eq "/root" "$out" "root's default HOME"
+  assert_eq "/root" "$out" "numeric root, root's default HOME"
+  # A name needs the passwd file: a one-line error, exit 125, not a hang.
+  out=$(bounded -u user acct -- true)
+  assert_eq 125 $? "unknown user: $out"
+  assert_eq 1 "$(echo "$out" | wc -l)" "one line: $out"
+  assert_contains "$out" "no such user"
 }
 
 test_whiteouts_honoured() {
