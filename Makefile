@@ -48,7 +48,7 @@ obj = $(patsubst %.cpp,$(OBJ)/%.o,$(1))
 COMMON_SRC   := $(wildcard common/*.cpp)
 SUPLIB_SRC   := $(filter-out supervisor/main.cpp supervisor/sv_main.cpp,$(wildcard supervisor/*.cpp))
 INITLIB_SRC  := $(filter-out init/main.cpp,$(wildcard init/*.cpp))
-LAUNCHLIB_SRC := $(filter-out launcher/main.cpp,$(wildcard launcher/*.cpp))
+LAUNCHLIB_SRC := $(filter-out launcher/main.cpp,$(wildcard launcher/*.cpp launcher/*/*.cpp))
 UNIT_SRC     := $(wildcard tests/unit/main.cpp tests/unit/*/*_test.cpp)
 
 LIBCOMMON := $(LIB)/libcommon.a
@@ -112,7 +112,7 @@ $(BIN)/envdir: $(call obj,$(wildcard envdir/*.cpp)) $(LIBCOMMON)
 	$(CXX) $(CXXFLAGS) $(STATIC) $(LDFLAGS) -o $@ $^
 
 $(OBJ)/launcher/%.o: CPPFLAGS += -DBOOST_ALLOW_DEPRECATED_HEADERS
-$(BIN)/launcher: $(call obj,$(wildcard launcher/*.cpp)) $(LIBCOMMON)
+$(BIN)/launcher: $(call obj,launcher/main.cpp $(LAUNCHLIB_SRC)) $(LIBCOMMON)
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(LAUNCHER_LIBS)
 

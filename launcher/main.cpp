@@ -6,11 +6,11 @@
 #include "launcher/cli.hpp"
 #include "launcher/config.hpp"
 #include "launcher/error.hpp"
-#include "launcher/idmap.hpp"
-#include "launcher/import.hpp"
-#include "launcher/namespaces.hpp"
-#include "launcher/runtime.hpp"
-#include "launcher/store.hpp"
+#include "launcher/run/idmap.hpp"
+#include "launcher/image/import.hpp"
+#include "launcher/run/namespaces.hpp"
+#include "launcher/run/runtime.hpp"
+#include "launcher/image/store.hpp"
 
 #include <csignal>
 #include <exception>

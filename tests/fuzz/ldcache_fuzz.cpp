@@ -2,7 +2,7 @@
 // read out of bounds, which ASan reports), and what parses survives a write/parse round trip.
 #include "tests/fuzz/check.hpp"
 #include "launcher/error.hpp"
-#include "launcher/ldcache.hpp"
+#include "launcher/gpu/ldcache.hpp"
 
 #include <cstdint>
 #include <cstdio>

@@ -3,7 +3,7 @@
 // chars (they become store paths); the stored config round-trips.
 #include "tests/fuzz/check.hpp"
 #include "launcher/error.hpp"
-#include "launcher/oci.hpp"
+#include "launcher/image/oci.hpp"
 
 #include <cstdio>
 #include <cstdlib>

@@ -3,7 +3,7 @@
 // sentinel directory must stay empty), and only SysError may escape.
 #include "tests/fuzz/check.hpp"
 #include "launcher/error.hpp"
-#include "launcher/unpack.hpp"
+#include "launcher/image/unpack.hpp"
 
 #include <cstdio>
 #include <cstdlib>

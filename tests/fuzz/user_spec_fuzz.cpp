@@ -3,7 +3,7 @@
 // the primary group leads the supplementary list, and root is "plain" only when it is 0:0.
 #include "tests/fuzz/check.hpp"
 #include "launcher/error.hpp"
-#include "launcher/user.hpp"
+#include "launcher/run/user.hpp"
 
 #include <algorithm>
 #include <string>

@@ -6,8 +6,8 @@
 #include "common/syscall.hpp"
 #include "common/unique_fd.hpp"
 #include "launcher/error.hpp"
-#include "launcher/gpu.hpp"
-#include "launcher/ldcache.hpp"
+#include "launcher/gpu/gpu.hpp"
+#include "launcher/gpu/ldcache.hpp"
 #include "tests/unit/common/temp_dir.hpp"
 
 #include <algorithm>

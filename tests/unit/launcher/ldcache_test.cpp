@@ -4,7 +4,7 @@
 #include "common/syscall.hpp"
 #include "common/unique_fd.hpp"
 #include "launcher/error.hpp"
-#include "launcher/ldcache.hpp"
+#include "launcher/gpu/ldcache.hpp"
 #include "tests/unit/common/capture.hpp"
 #include "tests/unit/common/temp_dir.hpp"
 

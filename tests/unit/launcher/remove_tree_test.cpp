@@ -1,4 +1,4 @@
-#include "launcher/unpack.hpp"
+#include "launcher/image/unpack.hpp"
 
 #include "common/unique_fd.hpp"
 #include "tests/unit/common/temp_dir.hpp"

@@ -1,4 +1,4 @@
-#include "launcher/oci.hpp"
+#include "launcher/image/oci.hpp"
 
 #include "launcher/error.hpp"
 

@@ -1,7 +1,7 @@
-#include "launcher/mounts.hpp"
+#include "launcher/run/mounts.hpp"
 
 #include "launcher/error.hpp"
-#include "launcher/unpack.hpp"
+#include "launcher/image/unpack.hpp"
 
 #include <cerrno>
 #include <fcntl.h>

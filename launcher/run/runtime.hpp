@@ -4,8 +4,8 @@
 
 #include "launcher/cli.hpp"
 #include "launcher/config.hpp"
-#include "launcher/oci.hpp"
-#include "launcher/store.hpp"
+#include "launcher/image/oci.hpp"
+#include "launcher/image/store.hpp"
 
 #include <string>
 #include <vector>

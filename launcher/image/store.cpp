@@ -1,10 +1,10 @@
-#include "launcher/store.hpp"
+#include "launcher/image/store.hpp"
 
 #include "common/log.hpp"
 #include "common/syscall.hpp"
 #include "common/unique_fd.hpp"
 #include "launcher/error.hpp"
-#include "launcher/unpack.hpp"
+#include "launcher/image/unpack.hpp"
 
 #include <cerrno>
 #include <cstdio>

@@ -1,4 +1,4 @@
-#include "launcher/sha256.hpp"
+#include "launcher/image/sha256.hpp"
 
 #include "common/syscall.hpp"
 #include "common/unique_fd.hpp"

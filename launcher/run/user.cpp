@@ -1,4 +1,4 @@
-#include "launcher/user.hpp"
+#include "launcher/run/user.hpp"
 
 #include "common/passwd.hpp"
 #include "launcher/error.hpp"

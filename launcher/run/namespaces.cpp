@@ -1,4 +1,4 @@
-#include "launcher/namespaces.hpp"
+#include "launcher/run/namespaces.hpp"
 
 #include "common/log.hpp"
 #include "common/spawn.hpp"

@@ -1,6 +1,6 @@
 // Reader of glibc's ld.so.cache (new format, optionally behind the old table). Every offset
 // and count is checked against the file size before use: a corrupt cache is an error, not UB.
-#include "launcher/ldcache.hpp"
+#include "launcher/gpu/ldcache.hpp"
 
 #include "common/syscall.hpp"
 #include "launcher/error.hpp"

@@ -1,11 +1,11 @@
-#include "launcher/import.hpp"
+#include "launcher/image/import.hpp"
 
 #include "common/log.hpp"
 #include "common/syscall.hpp"
 #include "common/unique_fd.hpp"
 #include "launcher/error.hpp"
-#include "launcher/sha256.hpp"
-#include "launcher/unpack.hpp"
+#include "launcher/image/sha256.hpp"
+#include "launcher/image/unpack.hpp"
 
 #include <archive.h>
 #include <archive_entry.h>

@@ -13,7 +13,7 @@
 
 #include "common/unique_fd.hpp"
 #include "launcher/config.hpp"
-#include "launcher/oci.hpp"
+#include "launcher/image/oci.hpp"
 
 #include <optional>
 #include <string>

@@ -1,12 +1,12 @@
 // GPU discovery: turns --gpus / NVIDIA_VISIBLE_DEVICES / NVIDIA_DRIVER_CAPABILITIES and the
 // host's driver state into a GpuPlan. Reads only; every path is taken under the host root, so
 // that tests run against a fake tree ($LAUNCHER_HOST_ROOT). The mounting is gpu_mount.cpp.
-#include "launcher/gpu.hpp"
+#include "launcher/gpu/gpu.hpp"
 
 #include "common/log.hpp"
 #include "common/syscall.hpp"
 #include "launcher/error.hpp"
-#include "launcher/ldcache.hpp"
+#include "launcher/gpu/ldcache.hpp"
 
 #include <algorithm>
 #include <cerrno>

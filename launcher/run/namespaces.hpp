@@ -2,7 +2,7 @@
 // that they are owned by it), mapped before it runs a single step as root.
 #pragma once
 
-#include "launcher/idmap.hpp"
+#include "launcher/run/idmap.hpp"
 
 #include <functional>
 #include <sys/types.h>

@@ -1,4 +1,4 @@
-#include "launcher/idmap.hpp"
+#include "launcher/run/idmap.hpp"
 
 #include "common/passwd.hpp"
 #include "common/syscall.hpp"

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "launcher/cli.hpp"
-#include "launcher/store.hpp"
+#include "launcher/image/store.hpp"
 
 #include <string>
 

@@ -1,11 +1,11 @@
 // Every write goes through a directory fd reached component by component with O_NOFOLLOW, so
 // a symlink planted by an earlier entry can never redirect a later one outside the layer.
-#include "launcher/unpack.hpp"
+#include "launcher/image/unpack.hpp"
 
 #include "common/syscall.hpp"
 #include "common/unique_fd.hpp"
 #include "launcher/error.hpp"
-#include "launcher/sha256.hpp"
+#include "launcher/image/sha256.hpp"
 
 #include <archive.h>
 #include <archive_entry.h>

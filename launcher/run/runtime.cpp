@@ -3,7 +3,7 @@
 // /dev, /sys, host files, binds, cinit, pivot_root, the image's user, exec. Everything that
 // can fail for a user-visible reason (unknown image, bad -v, no cinit) is checked before the
 // clone; an unknown image user can only be seen inside, after pivot_root.
-#include "launcher/runtime.hpp"
+#include "launcher/run/runtime.hpp"
 
 #include "common/env.hpp"
 #include "common/log.hpp"
@@ -12,11 +12,11 @@
 #include "common/syscall.hpp"
 #include "common/unique_fd.hpp"
 #include "launcher/error.hpp"
-#include "launcher/gpu.hpp"
-#include "launcher/idmap.hpp"
-#include "launcher/mounts.hpp"
-#include "launcher/namespaces.hpp"
-#include "launcher/user.hpp"
+#include "launcher/gpu/gpu.hpp"
+#include "launcher/run/idmap.hpp"
+#include "launcher/run/mounts.hpp"
+#include "launcher/run/namespaces.hpp"
+#include "launcher/run/user.hpp"
 
 #include <algorithm>
 #include <climits>

@@ -9,7 +9,7 @@
 #include "common/syscall.hpp"
 #include "common/unique_fd.hpp"
 #include "launcher/error.hpp"
-#include "launcher/gpu.hpp"
+#include "launcher/gpu/gpu.hpp"
 
 #include <cerrno>
 #include <climits>
