@@ -199,9 +199,17 @@ fi
 
 echo
 read -r bn bv < <(best "bwrap=$(cell bwrap run)" "ch-run=$(cell ch-run run)")
-metric launcher_run us launcher "$(cell launcher run)" bwrap "$(cell bwrap run)" le_peer
-metric launcher_run_no_init us launcher-no-init "$(cell launcher-no-init run)" "$bn" "$bv" none
-metric launcher_run_no_subids us launcher-no-subids "$(cell launcher-no-subids run)" bwrap "$(cell bwrap run)" none
-metric launcher_run_less_idmap_helpers us launcher-minus-helpers "$(sub "$(cell launcher run)" "$(cell idmap-helpers run)")" bwrap "$(cell bwrap run)" none
-metric launcher_import_speed MB/s launcher "$(cell launcher mbs)" umoci "$(cell umoci mbs)" ge_peer
+what="\`IMAGE true\` as an unprivileged user (median)"
+metric launcher_run us "launcher run" "$(cell launcher run)" bwrap "$(cell bwrap run)" le_peer \
+  "$what; the launcher with sub-id maps"
+metric launcher_run_no_init us "launcher run --no-init" "$(cell launcher-no-init run)" "$bn" "$bv" none "$what"
+metric launcher_run_no_subids us "LAUNCHER_NO_SUBIDS=1 launcher run" "$(cell launcher-no-subids run)" bwrap "$(cell bwrap run)" none \
+  "$what; the user alone mapped, as bwrap does"
+metric launcher_run_less_idmap_helpers us "launcher run, less newuidmap + newgidmap" \
+  "$(sub "$(cell launcher run)" "$(cell idmap-helpers run)")" bwrap "$(cell bwrap run)" none \
+  "$what; the launcher's time without the two setuid helpers"
+metric launcher_idmap_helpers us "newuidmap + newgidmap" "$(cell idmap-helpers run)" none n/a none \
+  "what sub-id maps cost: the two setuid helpers alone (median)"
+metric launcher_import_speed MB/s "launcher import" "$(cell launcher mbs)" "umoci unpack --rootless" "$(cell umoci mbs)" ge_peer \
+  "import of a ${IMPORT_MB} MB, 4-layer OCI image (MB of layer tar per second)"
 exit 0

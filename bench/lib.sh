@@ -1,6 +1,6 @@
 # Shared by the benchmarks: a private temp dir, the small C helpers (built here, not by the main
-# build), processes we started (killed by pid, never by name), pooled statistics, the tables
-# and the `metric:` lines. Sourced by bench/{init,supervisor,launcher}.sh.
+# build), processes we started (killed by pid, never by name), pooled statistics, the tables,
+# the `metric:` lines and the results file they go to. Sourced by bench/*.sh.
 # shellcheck shell=bash
 
 set -u
@@ -137,18 +137,78 @@ best() {
   echo "$bn $bv"
 }
 
-# metric NAME UNIT OURS_LABEL OURS PEER_LABEL PEER BAR
+# The results file: one tab-separated row per `metric` call, under a header naming the columns.
+# bench/run.sh starts it (and exports where); a part run alone writes $HB/results.tsv. Date,
+# commit and machine are the run's, so that a row quoted elsewhere says where it came from.
+RESULTS_COLUMNS=(metric description unit ours_label ours peer_label peer ratio bar verdict mode date commit machine)
+: "${BENCH_RESULTS:=$HB/results.tsv}"
+: "${BENCH_DATE:=$(date -u '+%Y-%m-%d %H:%M UTC')}"
+: "${BENCH_COMMIT:=$(git -C "$BENCH_DIR" describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)}"
+: "${BENCH_MACHINE:=$(nproc) CPUs ($(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), kernel $(uname -r)}"
+
+# results_start FILE: an empty results file (the header alone).
+results_start() {
+  local IFS=$'\t'
+  echo "${RESULTS_COLUMNS[*]}" >"$1"
+}
+
+# results_add FIELDS...: appends one row; tabs and newlines inside a field become spaces.
+results_add() {
+  local f out=() IFS=$'\t'
+  [ -s "$BENCH_RESULTS" ] || results_start "$BENCH_RESULTS"
+  for f in "$@"; do
+    f=${f//$'\t'/ }
+    out+=("${f//$'\n'/ }")
+  done
+  echo "${out[*]}" >>"$BENCH_RESULTS"
+}
+
+# results_with FILE VERDICT: the names of the rows with that verdict, one a line.
+results_with() {
+  awk -F'\t' -v v="$2" 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+    $col["verdict"] == v { print $col["metric"] }' "$1"
+}
+
+# metric NAME UNIT OURS_LABEL OURS PEER_LABEL PEER BAR [DESCRIPTION]
 # BAR: le_peer | ge_peer (ours must be <= / >= the peer's), le:N (ours <= N), or none.
-# Prints the one line per metric that the summary collects.
+# OURS_LABEL is the program as it ran: name any flag beyond its defaults ("cinit --skip-runit").
+# DESCRIPTION says what is measured, in words, for the README (the name stands in without it).
+# Prints the one line per metric that the summary collects and adds the row to the results file.
 metric() {
-  local name=$1 unit=$2 ol=$3 ov=$4 pl=$5 pv=$6 bar=$7 verdict=
+  local name=$1 unit=$2 ol=$3 ov=$4 pl=$5 pv=$6 bar=$7 desc=${8:-} verdict=info op='' limit=$6 text vs
   case $bar in
-  le_peer) isnum "$ov" && isnum "$pv" && { awk -v a="$ov" -v b="$pv" 'BEGIN { exit !(a <= b) }' && verdict="PASS (bar: <= $pl)" || verdict="MISS (bar: <= $pl)"; } ;;
-  ge_peer) isnum "$ov" && isnum "$pv" && { awk -v a="$ov" -v b="$pv" 'BEGIN { exit !(a >= b) }' && verdict="PASS (bar: >= $pl)" || verdict="MISS (bar: >= $pl)"; } ;;
-  le:*) isnum "$ov" && { awk -v a="$ov" -v b="${bar#le:}" 'BEGIN { exit !(a <= b) }' && verdict="PASS (bar: <= ${bar#le:} $unit)" || verdict="MISS (bar: <= ${bar#le:} $unit)"; } ;;
+  le_peer) op='<=' text="<= $pl" ;;
+  ge_peer) op='>=' text=">= $pl" ;;
+  le:*) op='<=' limit=${bar#le:} text="<= ${bar#le:} $unit" ;;
+  none) ;;
+  *)
+    echo "bench: fatal: unable to judge metric '$name': unknown bar '$bar'" >&2
+    exit 1
+    ;;
   esac
-  isnum "$ov" || verdict="n/a ($ol not built)"
-  echo "metric: $name: $ol $ov $unit vs best peer $pl $pv $unit (ratio $(ratio "$ov" "$pv"))${verdict:+ $verdict}"
+  isnum "$ov" || ov=n/a
+  isnum "$pv" || pv=n/a
+  vs="vs best peer $pl $pv $unit (ratio $(ratio "$ov" "$pv"))"
+  [ "$pl" = none ] && vs="(no peer)"
+  if [ -n "$op" ] && isnum "$ov" && isnum "$limit"; then
+    verdict=$(cmp_verdict "$ov" "$op" "$limit")
+    vs+=" $verdict (bar: $text)"
+  elif [ -n "$op" ]; then
+    verdict=n/a # unchecked: one side was not measured
+    vs+=" n/a (bar: $text, unchecked)"
+  fi
+  echo "metric: $name: $ol $ov $unit $vs"
+  results_add "$name" "$desc" "$unit" "$ol" "$ov" "$pl" "$pv" "$(ratio "$ov" "$pv")" "$bar" "$verdict" \
+    "$([ "$QUICK" = 1 ] && echo quick || echo full)" "$BENCH_DATE" "$BENCH_COMMIT" "$BENCH_MACHINE"
+}
+
+# cmp_verdict A OP B: PASS if A OP B holds (OP is <= or >=), MISS otherwise.
+cmp_verdict() {
+  if awk -v a="$1" -v b="$3" -v op="$2" 'BEGIN { exit !(op == "<=" ? a <= b : a >= b) }'; then
+    echo PASS
+  else
+    echo MISS
+  fi
 }
 
 have() { [ -x "$1" ]; }
