@@ -1,6 +1,7 @@
 # cinit — one GNU Makefile, no configure, no recursion into subdirectories.
 #   make | make test | make demo | make image | make bench | make asan | make fuzz
 #   make install DESTDIR=... PREFIX=... | make clean | make format-check | make tidy
+#   make bench-readme
 
 CXX      ?= g++
 CLANGXX  ?= clang++
@@ -74,7 +75,7 @@ ifneq ($(wildcard launcher/main.cpp),)
 PROGRAMS += $(BIN)/launcher
 endif
 
-.PHONY: all deps test unit integration asan fuzz bench demo image install clean format-check tidy
+.PHONY: all deps test unit integration asan fuzz bench bench-readme demo image install clean format-check tidy
 all: $(PROGRAMS)
 
 deps:
@@ -165,6 +166,10 @@ fuzz: deps $(FUZZ_BIN)
 
 bench: deps all
 	@BUILD=$(BUILD) bench/run.sh
+
+# The README's benchmark tables, from the last full run's bench/results/latest.tsv.
+bench-readme:
+	@scripts/bench-readme.sh
 
 image: deps all
 	@BUILD=$(BUILD) image/build.sh
