@@ -49,21 +49,58 @@ obj = $(patsubst %.cpp,$(OBJ)/%.o,$(1))
 COMMON_SRC   := $(wildcard common/*.cpp)
 SUPLIB_SRC   := $(filter-out supervisor/main.cpp supervisor/sv_main.cpp,$(wildcard supervisor/*.cpp))
 INITLIB_SRC  := $(filter-out init/main.cpp,$(wildcard init/*.cpp))
-LAUNCHLIB_SRC := $(filter-out launcher/main.cpp,$(wildcard launcher/*.cpp launcher/*/*.cpp))
+LAUNCHLIB_SRC := $(filter-out launcher/main.cpp launcher/registry/curl_static.cpp,\
+  $(wildcard launcher/*.cpp launcher/*/*.cpp))
 UNIT_SRC     := $(wildcard tests/unit/main.cpp tests/unit/*/*_test.cpp)
 
 LIBCOMMON := $(LIB)/libcommon.a
-# The launcher links its libraries statically but glibc dynamically: getpwuid must reach the
-# site's NSS (LDAP users on clusters). A dynamic libarchive drags 17 libraries (libxml2, ICU,
-# nettle...) into every `launcher run`, ~6 ms of loading here for code only `import` uses;
-# static, with --gc-sections, only the tar reader and its four filters come along.
+# The launcher is one static file, like cinit: clusters run older glibcs (RHEL 8: 2.28) than
+# the one it is built on. No NSS call links (--fatal-warnings): the host's users come from
+# /etc/passwd, then the host's own getent (launcher/getent.cpp). libarchive, static and with
+# --gc-sections, brings only the tar reader and its four filters.
 # Sanitizer and fuzz builds keep everything dynamic.
 LAUNCHER_DYNLIBS := -larchive -linih -lboost_filesystem
+LAUNCHER_STATICLIBS := -larchive -lacl -lzstd -llzma -lbz2 -lz -linih -lboost_filesystem
 ifeq ($(SANITIZE),1)
 LAUNCHER_LIBS := $(LAUNCHER_DYNLIBS)
+LAUNCHER_LINK := $(LAUNCHER_DYNLIBS)
 else
-LAUNCHER_LIBS := -static-libstdc++ -static-libgcc -Wl,--gc-sections -Wl,-Bstatic -larchive \
-  -lacl -lzstd -llzma -lbz2 -lz -linih -lboost_filesystem -Wl,-Bdynamic
+# Unit tests link the same objects dynamically against glibc (Catch2 needs nothing static).
+LAUNCHER_LIBS := -static-libstdc++ -static-libgcc -Wl,--gc-sections -Wl,-Bstatic \
+  $(LAUNCHER_STATICLIBS) -Wl,-Bdynamic
+LAUNCHER_LINK := $(STATIC) $(LAUNCHER_STATICLIBS)
+endif
+
+# libcurl for `launcher pull`, static too: the launcher's link adds $(LAUNCHER_CURL_OBJ) (also
+# a prerequisite) and $(LAUNCHER_CURL_LIBS); the unit tests' (dynamic) link adds
+# $(LAUNCHER_CURL_DYNLIBS). Debian's libcurl.a is built against GSS-API (no
+# static archive), LDAP and RTMP (which drag in SASL and GnuTLS), IDN and PSL: their symbols
+# go to one fatal stub (--defsym) or to stand-ins in launcher/registry/curl_static.cpp, whose
+# comments say why each is never reached; glibc's NSS calls in libcurl and OpenSSL are
+# --wrap'ed to failing stand-ins there. The pull code must: call
+# OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG) before curl_global_init; set
+# CURLOPT_PROTOCOLS_STR and CURLOPT_REDIR_PROTOCOLS_STR to "https,http"; resolve every host
+# (redirect targets and proxies too) with getent_addresses() into CURLOPT_RESOLVE; set
+# CURLOPT_CAINFO/CAPATH from find_ca_trust().
+LAUNCHER_CURL_LEFT_OUT := gss_delete_sec_context gss_display_name gss_display_status \
+  gss_import_name gss_init_sec_context gss_inquire_context gss_release_buffer gss_release_name \
+  gss_unwrap gss_wrap ber_bvfree ber_free ber_memfree ber_sockbuf_add_io ldap_abandon_ext \
+  ldap_err2string ldap_free_urldesc ldap_get_attribute_ber ldap_get_dn_ber ldap_get_option \
+  ldap_init_fd ldap_memfree ldap_msgfree ldap_msgtype ldap_parse_result \
+  ldap_parse_sasl_bind_result ldap_pvt_url_scheme2proto ldap_result ldap_sasl_bind \
+  ldap_search_ext ldap_set_option ldap_start_tls ldap_unbind_ext ldap_url_parse RTMP_Alloc \
+  RTMP_Close RTMP_Connect1 RTMP_ConnectStream RTMP_Free RTMP_Init RTMP_Read RTMP_SetBufferMS \
+  RTMP_SetupURL RTMP_Write
+LAUNCHER_CURL_DYNLIBS := -lcurl
+ifeq ($(SANITIZE),1)
+LAUNCHER_CURL_OBJ :=
+LAUNCHER_CURL_LIBS := $(LAUNCHER_CURL_DYNLIBS)
+else
+LAUNCHER_CURL_OBJ := $(OBJ)/launcher/registry/curl_static.o
+LAUNCHER_CURL_WRAPPED := getaddrinfo freeaddrinfo getnameinfo gethostbyname getpwuid_r dlopen
+LAUNCHER_CURL_LIBS := $(foreach f,$(LAUNCHER_CURL_WRAPPED),-Wl,--wrap=$(f)) \
+  $(foreach f,$(LAUNCHER_CURL_LEFT_OUT),-Wl,--defsym=$(f)=curl_left_out) \
+  -lcurl -lnghttp2 -lssh2 -lssl -lcrypto -lzstd -lbrotlidec -lbrotlicommon -lz
 endif
 
 PROGRAMS := $(BIN)/cinit $(BIN)/setuser $(BIN)/envdir
@@ -115,7 +152,7 @@ $(BIN)/envdir: $(call obj,$(wildcard envdir/*.cpp)) $(LIBCOMMON)
 $(OBJ)/launcher/%.o: CPPFLAGS += -DBOOST_ALLOW_DEPRECATED_HEADERS
 $(BIN)/launcher: $(call obj,launcher/main.cpp $(LAUNCHLIB_SRC)) $(LIBCOMMON)
 	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(LAUNCHER_LIBS)
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(LAUNCHER_LINK)
 
 # Unit tests link the real objects of every library part (not the programs' main.cpp).
 $(OBJ)/tests/%.o: CPPFLAGS += -isystem /usr/include/catch2 -DBOOST_ALLOW_DEPRECATED_HEADERS

@@ -88,6 +88,13 @@ std::optional<PasswdEntry> find_user(const std::vector<PasswdEntry>& users, std:
   return std::nullopt;
 }
 
+std::optional<PasswdEntry> find_user_by_uid(const std::vector<PasswdEntry>& users, uid_t uid) {
+  for (const PasswdEntry& u : users)
+    if (u.uid == uid)
+      return u;
+  return std::nullopt;
+}
+
 std::optional<GroupEntry> find_group(const std::vector<GroupEntry>& groups, std::string_view name) {
   for (const GroupEntry& g : groups)
     if (g.name == name)

@@ -30,6 +30,8 @@ std::vector<PasswdEntry> parse_passwd(std::string_view text);
 std::vector<GroupEntry> parse_group(std::string_view text);
 
 std::optional<PasswdEntry> find_user(const std::vector<PasswdEntry>& users, std::string_view name);
+// The first entry with this uid, as getpwuid(3) answers from the files.
+std::optional<PasswdEntry> find_user_by_uid(const std::vector<PasswdEntry>& users, uid_t uid);
 std::optional<GroupEntry> find_group(const std::vector<GroupEntry>& groups, std::string_view name);
 
 // initgroups(3) semantics: `primary` first, then every group listing `user`, no duplicates.

@@ -3,6 +3,7 @@
 #include "common/passwd.hpp"
 #include "common/syscall.hpp"
 #include "launcher/error.hpp"
+#include "launcher/getent.hpp"
 
 // Boost 1.74 compiles bp::posix::use_vfork only when this is set, and its own test for it
 // fails on every glibc with _GNU_SOURCE (_POSIX_C_SOURCE >= 200809L), though vfork is there.
@@ -13,7 +14,6 @@
 #include <boost/process/posix.hpp>
 #include <cstdlib>
 #include <fcntl.h>
-#include <pwd.h>
 #include <unistd.h>
 
 namespace cinit::launcher {
@@ -73,8 +73,17 @@ IdMapPlan plan_id_map() {
   IdMapPlan p;
   p.uid = ::getuid();
   p.gid = ::getgid();
-  if (const passwd* pw = ::getpwuid(p.uid); pw != nullptr)
-    p.user = pw->pw_name;
+  // The name, for the sub-id files and messages: /etc/passwd's, else the number (which
+  // newuidmap accepts too). Users from LDAP or SSSD are asked of the host's getent below, and
+  // only when no sub-id line names their uid: it costs a process.
+  bool named = false;
+  if (const auto text = read_file("/etc/passwd"))
+    if (const auto pw = find_user_by_uid(parse_passwd(*text), p.uid)) {
+      p.user = pw->name;
+      named = true;
+    }
+  if (!named)
+    p.user = std::to_string(p.uid);
   const char* no = std::getenv("LAUNCHER_NO_SUBIDS");
   if (no != nullptr && *no != '\0' && std::string_view(no) != "0")
     return p;
@@ -82,8 +91,14 @@ IdMapPlan plan_id_map() {
   const auto gids = read_file("/etc/subgid");
   if (!uids || !gids)
     return p;
-  const auto u = find_subid_range(*uids, p.user, p.uid);
-  const auto g = find_subid_range(*gids, p.user, p.uid);
+  auto u = find_subid_range(*uids, p.user, p.uid);
+  auto g = find_subid_range(*gids, p.user, p.uid);
+  if ((!u || !g) && !named)
+    if (const auto pw = getent_user(p.uid)) {
+      p.user = pw->name;
+      u = find_subid_range(*uids, p.user, p.uid);
+      g = find_subid_range(*gids, p.user, p.uid);
+    }
   if (!u || !g)
     return p;
   p.sub_ids = true;

@@ -16,6 +16,7 @@ struct SubIdRange {
 };
 
 // The first "NAME:START:COUNT" or "UID:START:COUNT" line of a subuid/subgid file for this user.
+// /etc/subgid too names the user by uid, never by gid: shadow's newgidmap checks it so.
 std::optional<SubIdRange> find_subid_range(std::string_view text, std::string_view user,
                                            unsigned long id);
 
@@ -28,8 +29,9 @@ struct IdMapPlan {
   SubIdRange subgid;
 };
 
-// Reads the sub-id files for the calling user. LAUNCHER_NO_SUBIDS=1 ignores them (tests,
-// or sites where the helpers are broken).
+// Reads the sub-id files for the calling user, named as /etc/passwd names it or, for users
+// only the host's name service knows (LDAP, SSSD), as the host's getent does.
+// LAUNCHER_NO_SUBIDS=1 ignores them (tests, or sites where the helpers are broken).
 IdMapPlan plan_id_map();
 
 // Writes the maps of the user namespace that process `pid` (our child) has just entered.

@@ -29,11 +29,7 @@ ContainerUser resolve_user(std::string_view spec, std::string_view passwd_text,
   std::optional<PasswdEntry> pw;
   if (const auto id = parse_id(user)) {
     out.uid = static_cast<uid_t>(*id);
-    for (const auto& e : users)
-      if (e.uid == out.uid) {
-        pw = e;
-        break;
-      }
+    pw = find_user_by_uid(users, out.uid);
   } else {
     pw = find_user(users, user);
     if (!pw) {

@@ -63,7 +63,7 @@ TEST_CASE("parse_group: members, empty member lists, malformed lines") {
   CHECK(groups[3].members == std::vector<std::string>{"app"});
 }
 
-TEST_CASE("find_user and find_group: exact names, first entry wins") {
+TEST_CASE("find_user, find_user_by_uid and find_group: exact keys, first entry wins") {
   const auto users = cinit::parse_passwd("a:x:1:1::/:/bin/sh\n"
                                          "ab:x:2:2::/:/bin/sh\n"
                                          "a:x:3:3::/:/bin/sh\n");
@@ -73,6 +73,9 @@ TEST_CASE("find_user and find_group: exact names, first entry wins") {
   CHECK_FALSE(cinit::find_user(users, "A"));
   CHECK_FALSE(cinit::find_user(users, ""));
   CHECK_FALSE(cinit::find_user(users, "1"));
+  CHECK(cinit::find_user_by_uid(users, 2)->name == "ab");
+  CHECK(cinit::find_user_by_uid(cinit::parse_passwd("b:x:5:5::/:\nc:x:5:6::/:\n"), 5)->name == "b");
+  CHECK_FALSE(cinit::find_user_by_uid(users, 4));
   const auto groups = cinit::parse_group("g:x:10:\ng:x:11:\n");
   CHECK(cinit::find_group(groups, "g")->gid == 10);
   CHECK_FALSE(cinit::find_group(groups, "h"));
