@@ -1,12 +1,13 @@
 # cinit — one GNU Makefile, no configure, no recursion into subdirectories.
 #   make | make test | make demo | make image | make bench | make asan | make fuzz
-#   make install DESTDIR=... PREFIX=... | make clean | make format-check | make tidy
-#   make bench-readme
+#   make install DESTDIR=... PREFIX=... | make deb | make test-packages
+#   make clean | make format-check | make tidy | make bench-readme
 
 CXX      ?= g++
 CLANGXX  ?= clang++
 PREFIX   ?= /usr/local
 DESTDIR  ?=
+SYSCONFDIR ?= /etc
 BUILD    ?= build
 WERROR   ?= 1
 FUZZ_TIME ?= 30
@@ -112,8 +113,17 @@ ifneq ($(wildcard launcher/main.cpp),)
 PROGRAMS += $(BIN)/launcher
 endif
 
-.PHONY: all deps test unit integration asan fuzz bench bench-readme demo image install clean format-check tidy
-all: $(PROGRAMS)
+# Man pages: scdoc sources in man/, roff in build/man/.
+MAN_SRC := $(wildcard man/*.scd)
+MANPAGES := $(patsubst man/%.scd,$(BUILD)/man/%,$(MAN_SRC))
+
+# What users copy and install: build/stripped/PROG, with its debug info in PROG.debug (found
+# by gdb through the .gnu_debuglink, or by build id once installed).
+STRIPPED := $(patsubst $(BIN)/%,$(BUILD)/stripped/%,$(PROGRAMS))
+
+.PHONY: all deps test unit integration asan fuzz bench demo image install clean format-check tidy \
+  man stripped deb test-packages bench-readme
+all: $(PROGRAMS) $(MANPAGES) $(STRIPPED)
 
 deps:
 	@scripts/deps.sh
@@ -214,8 +224,70 @@ image: deps all
 demo: deps all
 	@BUILD=$(BUILD) scripts/demo.sh
 
+man: $(MANPAGES)
+
+$(BUILD)/man/%: man/%.scd
+	@mkdir -p $(@D)
+	scdoc <$< >$@.tmp && mv $@.tmp $@
+
+stripped: $(STRIPPED)
+
+$(BUILD)/stripped/%: $(BIN)/%
+	@mkdir -p $(@D)
+	objcopy --only-keep-debug $< $@.debug
+	chmod 0644 $@.debug
+	objcopy --strip-all --remove-section=.comment --add-gnu-debuglink=$@.debug $< $@.tmp
+	mv $@.tmp $@
+
+# make install DESTDIR=... PREFIX=...: the programs an image runs (cinit, supervisor, sv,
+# setuser, envdir) in PREFIX/sbin, which with PREFIX=/usr is /sbin on merged-/usr systems
+# (my_init images expect /sbin/my_init and /sbin/setuser); the launcher in PREFIX/bin, where
+# it finds ../sbin/cinit. Programs are stripped, their debug info goes to
+# PREFIX/lib/debug/.build-id/ where gdb looks. INSTALL_STRIP=0 installs them unstripped
+# (the Debian build: dh_strip makes the -dbgsym packages). The example configuration goes
+# to SYSCONFDIR/launcher/launcher.ini unless one is there, and to the doc dir.
+INSTALL_STRIP ?= 1
 install: all
-	for p in $(notdir $(PROGRAMS)); do install -D -m 0755 $(BIN)/$$p $(DESTDIR)$(PREFIX)/bin/$$p; done
+	for p in $(notdir $(PROGRAMS)); do \
+	  dir=sbin; [ $$p = launcher ] && dir=bin; \
+	  if [ "$(INSTALL_STRIP)" = 1 ]; then \
+	    install -D -m 0755 $(BUILD)/stripped/$$p $(DESTDIR)$(PREFIX)/$$dir/$$p || exit 1; \
+	    id=$$(readelf -n $(BIN)/$$p | sed -n 's/.*Build ID: *//p'); \
+	    [ -n "$$id" ] || { echo "install: no build id in $(BIN)/$$p" >&2; exit 1; }; \
+	    install -D -m 0644 $(BUILD)/stripped/$$p.debug \
+	      $(DESTDIR)$(PREFIX)/lib/debug/.build-id/$$(echo $$id | cut -c1-2)/$$(echo $$id | cut -c3-).debug || exit 1; \
+	  else \
+	    install -D -m 0755 $(BIN)/$$p $(DESTDIR)$(PREFIX)/$$dir/$$p || exit 1; \
+	  fi; \
+	done
+	for m in $(notdir $(MANPAGES)); do \
+	  install -D -m 0644 $(BUILD)/man/$$m $(DESTDIR)$(PREFIX)/share/man/man$${m##*.}/$$m || exit 1; \
+	done
+	install -D -m 0644 launcher/launcher.ini $(DESTDIR)$(PREFIX)/share/doc/cinit/launcher.ini.example
+	[ -e $(DESTDIR)$(SYSCONFDIR)/launcher/launcher.ini ] || \
+	  install -D -m 0644 launcher/launcher.ini $(DESTDIR)$(SYSCONFDIR)/launcher/launcher.ini
+
+# make deb: the Debian packages cinit and launcher (plus -dbgsym) in build/deb/. Built from a
+# copy of the source (git's tracked and new files; outside git, all but build/) in
+# build/deb/src, because dpkg-buildpackage cleans the tree it runs in (make clean) and
+# writes its results to the parent directory.
+deb:
+	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/src
+	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+	  git ls-files -z --cached --others --exclude-standard | \
+	    xargs -0 sh -c 'for f; do [ -e "$$f" ] && printf "%s\0" "$$f"; done' sh | \
+	    tar --null -T - -cf -; \
+	else \
+	  tar --exclude=./build --exclude=./$(BUILD) -cf - .; \
+	fi | tar -xf - -C $(BUILD)/deb/src
+	cd $(BUILD)/deb/src && DEB_BUILD_OPTIONS="parallel=$(JOBS) nocheck" dpkg-buildpackage -us -uc -b
+	rm -rf $(BUILD)/deb/src
+	lintian --fail-on error,warning $(BUILD)/deb/*.changes
+	@ls $(BUILD)/deb/*.deb
+
+# Installs the packages of build/deb into a clean Debian 12 root and boots from them.
+test-packages:
+	@BUILD=$(BUILD) tests/packages/run.sh
 
 clean:
 	rm -rf build

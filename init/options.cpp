@@ -24,7 +24,11 @@ std::string usage() {
          "  --version              show the version and exit\n"
          "\n"
          "Environment: KILL_PROCESS_TIMEOUT, KILL_ALL_PROCESSES_TIMEOUT (seconds, default 30),\n"
-         "ENV_INIT_DIRECTORY (default /etc/my_init.d).\n";
+         "ENV_INIT_DIRECTORY (default /etc/my_init.d).\n"
+         "\n"
+         "Exit status: CMD's own, 128+N if signal N killed it; 0 after a SIGTERM shutdown\n"
+         "without CMD; 1 a startup script failed or a bad setting; 2 unknown option;\n"
+         "126 CMD not executable; 127 CMD not found.\n";
 }
 
 ParseResult parse_options(const std::vector<std::string>& args) {

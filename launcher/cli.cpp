@@ -163,7 +163,8 @@ std::string usage(const std::string& topic) {
            "  -w, --workdir DIR     working directory inside\n"
            "  -u, --user USER[:GROUP]  user inside (default: the image's USER, else root);\n"
            "                        names from the image's /etc/passwd and /etc/group\n"
-           "      --net host|none   network namespace: the host's (default) or a new one\n"
+           "      --net, --network host|none  network namespace: the host's (default) or\n"
+           "                        a new one\n"
            "  -h, --hostname NAME   hostname inside\n"
            "      --gpus all|N,M|none  NVIDIA GPUs to bind in\n"
            "      --no-init         run CMD as PID 1 itself, without cinit\n"
@@ -179,7 +180,8 @@ std::string usage(const std::string& topic) {
          "  --version                     print the version\n"
          "'launcher COMMAND --help' for a command's options.\n"
          "Config: /etc/launcher/launcher.ini, ~/.config/launcher/launcher.ini\n"
-         "(or $LAUNCHER_CONFIG); data in $XDG_DATA_HOME/launcher.\n";
+         "(or $LAUNCHER_CONFIG); data in $XDG_DATA_HOME/launcher.\n"
+         "Exit status: 0 done; 125 the launcher failed; run: the container's (see its --help).\n";
 }
 
 } // namespace cinit::launcher

@@ -6,6 +6,8 @@ set -eu
 
 packages=(
   build-essential file                     # g++ 12, make; `file` checks static linking
+  scdoc                                    # man pages
+  dpkg-dev debhelper lintian mmdebstrap git # make deb, make test-packages
   libboost-dev libboost-filesystem-dev     # Boost.Process for the launcher's helpers
   nlohmann-json3-dev libinih-dev libarchive-dev catch2
   zlib1g-dev libbz2-dev liblzma-dev libzstd-dev libacl1-dev # libarchive, linked statically

@@ -107,8 +107,13 @@ std::string launcher_cinit_path() {
   if (n <= 0)
     return "";
   std::string self(buf, static_cast<std::size_t>(n));
-  const std::string candidate = self.substr(0, self.rfind('/') + 1) + "cinit";
-  return ::access(candidate.c_str(), R_OK) == 0 ? candidate : "";
+  const std::string dir = self.substr(0, self.rfind('/') + 1);
+  // Next to the launcher in a build tree; installed, PREFIX/bin/launcher finds
+  // PREFIX/sbin/cinit (make install and the Debian packages lay them out so).
+  for (const std::string& candidate : {dir + "cinit", dir + "../sbin/cinit"})
+    if (::access(candidate.c_str(), R_OK) == 0)
+      return candidate;
+  return "";
 }
 
 // An image whose command already is an init (baseimage style: CMD ["/sbin/my_init"]) gets it
@@ -227,7 +232,7 @@ void become_user(const Plan& p, std::vector<std::string>& env) {
     if (!image_has_cinit(root)) {
       if (p.launcher_cinit.empty())
         throw SysError("unable to find cinit: the image has no /sbin/cinit and none is next to "
-                       "the launcher or in $LAUNCHER_CINIT (or use --no-init)");
+                       "the launcher, in ../sbin or in $LAUNCHER_CINIT (or use --no-init)");
       bind_into_root(root, p.launcher_cinit, image_cinit,
                      {.read_only = true, .recursive = false});
     }
