@@ -57,12 +57,15 @@ LIBCOMMON := $(LIB)/libcommon.a
 # nettle...) into every `launcher run`, ~6 ms of loading here for code only `import` uses;
 # static, with --gc-sections, only the tar reader and its four filters come along.
 # Sanitizer and fuzz builds keep everything dynamic.
-LAUNCHER_DYNLIBS := -larchive -linih -lboost_filesystem
+# libcurl (pull) stays dynamic for now: its static link (OpenSSL, nghttp2, ...) is its own work.
+# -lnettle: libcurl brings libnettle.so in, and ld then resolves the nettle references of
+# libarchive.a (archive_digest.o, later discarded) against it, which it refuses unless named.
+LAUNCHER_DYNLIBS := -larchive -linih -lboost_filesystem -lcurl
 ifeq ($(SANITIZE),1)
 LAUNCHER_LIBS := $(LAUNCHER_DYNLIBS)
 else
 LAUNCHER_LIBS := -static-libstdc++ -static-libgcc -Wl,--gc-sections -Wl,-Bstatic -larchive \
-  -lacl -lzstd -llzma -lbz2 -lz -linih -lboost_filesystem -Wl,-Bdynamic
+  -lacl -lzstd -llzma -lbz2 -lz -linih -lboost_filesystem -Wl,-Bdynamic -lcurl -lnettle
 endif
 
 PROGRAMS := $(BIN)/cinit $(BIN)/setuser $(BIN)/envdir
