@@ -60,15 +60,21 @@ LIBCOMMON := $(LIB)/libcommon.a
 # /etc/passwd, then the host's own getent (launcher/getent.cpp). libarchive, static and with
 # --gc-sections, brings only the tar reader and its four filters.
 # Sanitizer and fuzz builds keep everything dynamic.
-LAUNCHER_DYNLIBS := -larchive -linih -lboost_filesystem
+# libcurl and OpenSSL (pull): dynamic where everything is (sanitizers, fuzzers); see below for
+# the static recipe.
+LAUNCHER_CURL_DYNLIBS := -lcurl -lssl -lcrypto
+LAUNCHER_DYNLIBS := -larchive -linih -lboost_filesystem $(LAUNCHER_CURL_DYNLIBS)
 LAUNCHER_STATICLIBS := -larchive -lacl -lzstd -llzma -lbz2 -lz -linih -lboost_filesystem
 ifeq ($(SANITIZE),1)
 LAUNCHER_LIBS := $(LAUNCHER_DYNLIBS)
 LAUNCHER_LINK := $(LAUNCHER_DYNLIBS)
 else
 # Unit tests link the same objects dynamically against glibc (Catch2 needs nothing static).
+# -lnettle: the dynamic libcurl brings libnettle.so in, and ld then resolves the nettle
+# references of libarchive.a (archive_digest.o, later discarded) against it, which it refuses
+# unless named.
 LAUNCHER_LIBS := -static-libstdc++ -static-libgcc -Wl,--gc-sections -Wl,-Bstatic \
-  $(LAUNCHER_STATICLIBS) -Wl,-Bdynamic
+  $(LAUNCHER_STATICLIBS) -Wl,-Bdynamic $(LAUNCHER_CURL_DYNLIBS) -lnettle
 LAUNCHER_LINK := $(STATIC) $(LAUNCHER_STATICLIBS)
 endif
 
@@ -82,7 +88,7 @@ endif
 # OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG) before curl_global_init; set
 # CURLOPT_PROTOCOLS_STR and CURLOPT_REDIR_PROTOCOLS_STR to "https,http"; resolve every host
 # (redirect targets and proxies too) with getent_addresses() into CURLOPT_RESOLVE; set
-# CURLOPT_CAINFO/CAPATH from find_ca_trust().
+# CURLOPT_CAINFO/CAPATH from find_ca_trust() (ca_bundle() does).
 LAUNCHER_CURL_LEFT_OUT := gss_delete_sec_context gss_display_name gss_display_status \
   gss_import_name gss_init_sec_context gss_inquire_context gss_release_buffer gss_release_name \
   gss_unwrap gss_wrap ber_bvfree ber_free ber_memfree ber_sockbuf_add_io ldap_abandon_ext \
@@ -92,7 +98,6 @@ LAUNCHER_CURL_LEFT_OUT := gss_delete_sec_context gss_display_name gss_display_st
   ldap_search_ext ldap_set_option ldap_start_tls ldap_unbind_ext ldap_url_parse RTMP_Alloc \
   RTMP_Close RTMP_Connect1 RTMP_ConnectStream RTMP_Free RTMP_Init RTMP_Read RTMP_SetBufferMS \
   RTMP_SetupURL RTMP_Write
-LAUNCHER_CURL_DYNLIBS := -lcurl
 ifeq ($(SANITIZE),1)
 LAUNCHER_CURL_OBJ :=
 LAUNCHER_CURL_LIBS := $(LAUNCHER_CURL_DYNLIBS)
@@ -160,9 +165,9 @@ $(BIN)/envdir: $(call obj,$(wildcard envdir/*.cpp)) $(LIBCOMMON)
 	$(CXX) $(CXXFLAGS) $(STATIC) $(LDFLAGS) -o $@ $^
 
 $(OBJ)/launcher/%.o: CPPFLAGS += -DBOOST_ALLOW_DEPRECATED_HEADERS
-$(BIN)/launcher: $(call obj,launcher/main.cpp $(LAUNCHLIB_SRC)) $(LIBCOMMON)
+$(BIN)/launcher: $(call obj,launcher/main.cpp $(LAUNCHLIB_SRC)) $(LAUNCHER_CURL_OBJ) $(LIBCOMMON)
 	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(LAUNCHER_LINK)
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(LAUNCHER_CURL_LIBS) $(LAUNCHER_LINK)
 
 # Unit tests link the real objects of every library part (not the programs' main.cpp).
 $(OBJ)/tests/%.o: CPPFLAGS += -isystem /usr/include/catch2 -DBOOST_ALLOW_DEPRECATED_HEADERS

@@ -68,6 +68,34 @@ Cli parse_cli(const std::vector<std::string>& args) {
       usage_error("import needs a SOURCE", cmd);
     return cli;
   }
+  if (cmd == "pull") {
+    cli.command = Command::pull;
+    PullOptions& p = cli.pull;
+    for (std::size_t i = 1; i < args.size(); ++i) {
+      if (auto v = take_value(args, i, {"--name", "-n"}, cmd)) {
+        p.name = *v;
+      } else if (auto pl = take_value(args, i, {"--platform"}, cmd)) {
+        p.platform = *pl;
+      } else if (auto j = take_value(args, i, {"--jobs", "-j"}, cmd)) {
+        if (j->empty() || j->size() > 2 ||
+            j->find_first_not_of("0123456789") != std::string::npos || std::stoi(*j) < 1 ||
+            std::stoi(*j) > 32)
+          usage_error("--jobs must be a number from 1 to 32, not '" + *j + "'", cmd);
+        p.jobs = std::stoi(*j);
+      } else if (args[i] == "--quiet" || args[i] == "-q") {
+        p.quiet = true;
+      } else if (args[i].starts_with('-')) {
+        usage_error("unknown option '" + args[i] + "'", cmd);
+      } else if (p.reference.empty()) {
+        p.reference = args[i];
+      } else {
+        usage_error("unexpected argument '" + args[i] + "'", cmd);
+      }
+    }
+    if (p.reference.empty())
+      usage_error("pull needs a REFERENCE", cmd);
+    return cli;
+  }
   if (cmd == "images") {
     cli.command = Command::images;
     if (args.size() > 1)
@@ -122,6 +150,15 @@ Cli parse_cli(const std::vector<std::string>& args) {
         r.hostname = *h;
       } else if (auto g = take_value(args, i, {"--gpus"}, cmd)) {
         r.gpus = *g;
+      } else if (auto pp = take_value(args, i, {"--pull"}, cmd)) {
+        if (*pp == "missing")
+          r.pull = PullPolicy::missing;
+        else if (*pp == "always")
+          r.pull = PullPolicy::always;
+        else if (*pp == "never")
+          r.pull = PullPolicy::never;
+        else
+          usage_error("--pull must be missing, always or never, not '" + *pp + "'", cmd);
       } else if (a == "--no-init") {
         r.no_init = true;
       } else {
@@ -149,6 +186,16 @@ std::string usage(const std::string& topic) {
            "an OCI archive tar, a `docker save` tar, or a root filesystem directory or tar.\n"
            "Layers are unpacked once, verified by digest, and shared between images.\n"
            "  -n, --name NAME   name in the store (default: the image's tag or file name)\n";
+  if (topic == "pull")
+    return "Usage: launcher pull REFERENCE [OPTIONS]\n"
+           "Pulls an image from a registry (API v2, HTTPS) into the store: [HOST[:PORT]/]REPO\n"
+           "[:TAG][@sha256:DIGEST], short names on docker.io, docker:// accepted. Layers the\n"
+           "store has are not fetched again. Credentials from ~/.docker/config.json, podman's\n"
+           "auth.json or $REGISTRY_AUTH_FILE; CAs from certs.d/HOST:PORT/*.crt.\n"
+           "  -n, --name NAME        name in the store (default: the full reference)\n"
+           "      --platform OS/ARCH[/VARIANT]  from a multi-platform image (default: this host)\n"
+           "  -j, --jobs N           layers fetched at once (default 4)\n"
+           "  -q, --quiet            print nothing but the name\n";
   if (topic == "images")
     return "Usage: launcher images\nLists the images in the store: name, layers, size.\n";
   if (topic == "rm")
@@ -168,12 +215,15 @@ std::string usage(const std::string& topic) {
            "  -h, --hostname NAME   hostname inside\n"
            "      --gpus all|N,M|none  NVIDIA GPUs to bind in\n"
            "      --no-init         run CMD as PID 1 itself, without cinit\n"
+           "      --pull missing|always|never  pull IMAGE first: when not in the store\n"
+           "                        (default), always, or never\n"
            "Exit status: CMD's, 128+N if signal N killed it; 125 launcher failure,\n"
            "126 CMD not executable, 127 CMD not found.\n";
   return "Usage: launcher COMMAND [OPTIONS]\n"
          "Rootless containers without a daemon.\n"
          "Commands:\n"
          "  import SOURCE [--name NAME]   import an OCI/docker image or a rootfs\n"
+         "  pull REFERENCE [--name NAME]  pull an image from a registry\n"
          "  images                        list images\n"
          "  rm NAME                       remove an image\n"
          "  run [OPTIONS] IMAGE [-- CMD]  run a container\n"

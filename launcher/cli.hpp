@@ -13,6 +13,18 @@ struct ImportOptions {
   std::string name; // empty: from the source's own tag or file name
 };
 
+struct PullOptions {
+  std::string reference;
+  std::string name;     // the store's name; empty: the reference's canonical name
+  std::string platform; // OS/ARCH[/VARIANT]; empty: this host's
+  int jobs = 4;         // layers fetched at once (--jobs)
+  bool quiet = false;   // print nothing but the name
+};
+
+// `run IMAGE` when IMAGE is not in the store: pull it first (missing, as podman), always
+// pull it, or never (an error, as before pulling existed).
+enum class PullPolicy { missing, always, never };
+
 struct RunOptions {
   std::string image;
   std::vector<std::string> command; // after the image (and an optional "--"); empty: image's
@@ -24,14 +36,16 @@ struct RunOptions {
   std::string hostname;
   std::string gpus; // --gpus VALUE (all | N,M | none); empty: config default
   bool no_init = false;
+  PullPolicy pull = PullPolicy::missing; // --pull=missing|always|never
 };
 
-enum class Command { help, version, import, images, rm, run };
+enum class Command { help, version, import, pull, images, rm, run };
 
 struct Cli {
   Command command = Command::help;
   std::string help_topic; // for help: "" (general) or a command name
   ImportOptions import;
+  PullOptions pull;
   RunOptions run;
   std::string rm_name;
 };

@@ -6,11 +6,12 @@
 #include "launcher/cli.hpp"
 #include "launcher/config.hpp"
 #include "launcher/error.hpp"
-#include "launcher/run/idmap.hpp"
 #include "launcher/image/import.hpp"
+#include "launcher/image/store.hpp"
+#include "launcher/registry/pull.hpp"
+#include "launcher/run/idmap.hpp"
 #include "launcher/run/namespaces.hpp"
 #include "launcher/run/runtime.hpp"
-#include "launcher/image/store.hpp"
 
 #include <csignal>
 #include <exception>
@@ -38,6 +39,50 @@ int images(const Store& store) {
   return 0;
 }
 
+// Pulls in the user namespace (layers keep their owners), as import does; 0 on success.
+int pull(const Store& store, const PullOptions& opts, bool print_name) {
+  const IdMapPlan plan = plan_id_map();
+  warn_no_subids(store, plan);
+  const cinit::UniqueFd lock = store.lock(false);
+  return run_in_userns(plan, [&] {
+    (void)pull_image(store, opts, print_name);
+    return 0;
+  });
+}
+
+// `run IMAGE`: the stored image of that name (or of that reference's full name), pulled
+// first when missing or when asked to. Returns the store's name, or nullopt when the pull
+// failed (its child said why).
+std::optional<std::string> image_to_run(const Store& store, const RunOptions& opts) {
+  const auto ref_name = reference_name(opts.image);
+  if (opts.pull != PullPolicy::always) {
+    if (store.load_image(opts.image))
+      return opts.image;
+    if (ref_name && store.load_image(*ref_name))
+      return *ref_name;
+    if (opts.pull == PullPolicy::never || !ref_name)
+      return opts.image; // run_container says it is not there
+  }
+  if (!ref_name)
+    throw SysError("unable to pull '" + opts.image + "': not an image reference");
+  const PullOptions p{
+      .reference = opts.image, .name = {}, .platform = {}, .jobs = 4, .quiet = false};
+  const IdMapPlan plan = plan_id_map();
+  warn_no_subids(store, plan);
+  const cinit::UniqueFd lock = store.lock(false);
+  const int code = run_in_userns(plan, [&] {
+    try {
+      (void)pull_image(store, p, false);
+    } catch (const SysError& e) {
+      throw SysError("unable to find image '" + opts.image + "' here, nor pull it: " + e.what());
+    }
+    return 0;
+  });
+  if (code != 0)
+    return std::nullopt;
+  return *ref_name;
+}
+
 int dispatch(const Cli& cli) {
   switch (cli.command) {
   case Command::help:
@@ -47,6 +92,7 @@ int dispatch(const Cli& cli) {
     std::cout << "launcher " << cinit::version << '\n';
     return 0;
   case Command::import:
+  case Command::pull:
   case Command::images:
   case Command::rm:
   case Command::run:
@@ -63,6 +109,8 @@ int dispatch(const Cli& cli) {
     const cinit::UniqueFd lock = store.lock(false);
     return run_in_userns(plan, [&] { return import_image(store, cli.import); });
   }
+  case Command::pull:
+    return pull(store, cli.pull, true);
   case Command::images:
     return images(store);
   case Command::rm: {
@@ -77,8 +125,14 @@ int dispatch(const Cli& cli) {
       return 0;
     });
   }
-  case Command::run:
-    return run_container(store, cfg, cli.run);
+  case Command::run: {
+    const auto name = image_to_run(store, cli.run);
+    if (!name)
+      return launcher_failure;
+    RunOptions run = cli.run;
+    run.image = *name;
+    return run_container(store, cfg, run);
+  }
   case Command::help:
   case Command::version:
     break;

@@ -10,6 +10,7 @@ packages=(
   dpkg-dev debhelper lintian mmdebstrap git # make deb, make test-packages
   libboost-dev libboost-filesystem-dev     # Boost.Process for the launcher's helpers
   nlohmann-json3-dev libinih-dev libarchive-dev catch2
+  libcurl4-openssl-dev                     # launcher pull (registry API over HTTPS)
   zlib1g-dev libbz2-dev liblzma-dev libzstd-dev libacl1-dev # libarchive, linked statically
   clang libclang-rt-14-dev                 # libFuzzer targets
   uidmap util-linux iproute2 procps psmisc # newuidmap/newgidmap, unshare, ip, ps

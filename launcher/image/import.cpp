@@ -19,29 +19,6 @@
 namespace cinit::launcher {
 namespace {
 
-// A temp dir removed on scope exit unless released: an interrupted or failed import leaves
-// nothing but what sweep_temp() collects later.
-class TempDir {
-public:
-  TempDir(const Store& store, const std::string& prefix) : path_(store.make_temp_dir(prefix)) {}
-  ~TempDir() {
-    if (path_.empty())
-      return;
-    try {
-      remove_tree(path_);
-    } catch (const SysError& e) {
-      warn(e.what()); // leftover debris: swept by the next import
-    }
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  void release() { path_.clear(); }
-
-private:
-  std::string path_;
-};
-
 bool exists(const std::string& p) {
   struct stat st {};
   return ::lstat(p.c_str(), &st) == 0;
@@ -90,13 +67,9 @@ void add_layer(const Store& store, const std::string& blob, const std::string& h
   if (store.has_layer(hex))
     return;
   TempDir tmp(store, "layer");
-  const UnpackResult r = unpack_archive(blob, tmp.path(), {.layer = true, .expect_sha256 = hex});
-  if (r.devices_skipped > 0)
-    warn("layer sha256:" + hex + ": skipped " + std::to_string(r.devices_skipped) +
-         " device node(s)");
-  if (r.owners_unmapped > 0)
-    warn("layer sha256:" + hex + ": " + std::to_string(r.owners_unmapped) +
-         " file(s) owned by ids outside the user namespace's map are owned by root");
+  const UnpackResult r =
+      unpack_archive(blob, tmp.path(), {.layer = true, .expect_sha256 = hex, .expect_diff_id = {}});
+  warn_unpack_result(r, "layer sha256:" + hex);
   store.commit_layer(tmp.path(), hex);
   tmp.release();
 }
@@ -180,9 +153,9 @@ Image import_docker_archive(const Store& store, const std::string& dir,
 
 Image import_rootfs_tar(const Store& store, const std::string& tar, const std::string& name) {
   TempDir tmp(store, "layer");
-  const UnpackResult r = unpack_archive(tar, tmp.path(), {.layer = true, .expect_sha256 = {}});
-  if (r.devices_skipped > 0)
-    warn("'" + tar + "': skipped " + std::to_string(r.devices_skipped) + " device node(s)");
+  const UnpackResult r =
+      unpack_archive(tar, tmp.path(), {.layer = true, .expect_sha256 = {}, .expect_diff_id = {}});
+  warn_unpack_result(r, "'" + tar + "'");
   // Already there: our copy goes away with `tmp`.
   if (!store.has_layer(r.sha256)) {
     store.commit_layer(tmp.path(), r.sha256);
@@ -324,7 +297,8 @@ int import_image(const Store& store, const ImportOptions& opts) {
     const ArchiveScan scan = scan_archive(source);
     if (!scan.other && (scan.oci_layout || scan.docker_manifest)) {
       TempDir tmp(store, "archive");
-      (void)unpack_archive(source, tmp.path(), {.layer = false, .expect_sha256 = {}});
+      (void)unpack_archive(source, tmp.path(),
+                           {.layer = false, .expect_sha256 = {}, .expect_diff_id = {}});
       img = scan.oci_layout && exists(tmp.path() + "/index.json")
                 ? import_oci_layout(store, tmp.path(), tag, base)
                 : import_docker_archive(store, tmp.path(), base);

@@ -56,6 +56,11 @@ Descriptor descriptor(const json& j, std::string_view what) {
     d.size = it->get<std::int64_t>();
   if (const auto it = j.find("annotations"); it != j.end() && it->is_object())
     d.ref_name = string_field(*it, "org.opencontainers.image.ref.name", what);
+  if (const auto it = j.find("platform"); it != j.end() && it->is_object()) {
+    d.platform.os = string_field(*it, "os", what);
+    d.platform.architecture = string_field(*it, "architecture", what);
+    d.platform.variant = string_field(*it, "variant", what);
+  }
   return d;
 }
 
@@ -89,6 +94,7 @@ std::string digest_hex(std::string_view digest, std::string_view what) {
 Manifest parse_manifest(std::string_view text, std::string_view what) {
   const json j = parse(text, what);
   Manifest m;
+  m.media_type = string_field(j, "mediaType", what);
   if (j.contains("manifests")) {
     m.is_index = true;
     m.manifests = descriptors(j, "manifests", what);

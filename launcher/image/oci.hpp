@@ -9,11 +9,19 @@
 
 namespace cinit::launcher {
 
+// An index entry's platform ("linux", "arm64", "v8").
+struct Platform {
+  std::string os;
+  std::string architecture;
+  std::string variant;
+};
+
 struct Descriptor {
   std::string media_type;
   std::string digest; // hex of a sha256 digest (other algorithms are refused)
   std::int64_t size = -1;
   std::string ref_name; // org.opencontainers.image.ref.name annotation, if any
+  Platform platform;    // index entries only
 };
 
 // What `run` needs from the image config (Docker's and OCI's "config" object).
@@ -27,6 +35,7 @@ struct ImageConfig {
 };
 
 struct Manifest {
+  std::string media_type; // the document's own mediaType field, if any
   bool is_index = false;
   std::vector<Descriptor> manifests; // when is_index
   Descriptor config;

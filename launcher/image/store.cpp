@@ -82,6 +82,22 @@ std::string encode_name(const std::string& name) {
   return out;
 }
 
+// flock(2) on `path` (created), waiting (and saying `waiting` once) while another holds it.
+UniqueFd take_lock(const std::string& path, int mode, const std::string& waiting) {
+  UniqueFd fd(retry_eintr(
+      [&] { return ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600); }));
+  if (!fd.valid())
+    throw SysError("unable to open the lock", path, errno);
+  if (::flock(fd.get(), mode | LOCK_NB) == 0)
+    return fd;
+  if (errno != EWOULDBLOCK)
+    throw SysError("unable to lock", path, errno);
+  warn(waiting);
+  if (retry_eintr([&] { return ::flock(fd.get(), mode); }) != 0)
+    throw SysError("unable to lock", path, errno);
+  return fd;
+}
+
 Image image_from_json(const std::string& text, const std::string& what) {
   json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("name") || !j["name"].is_string() ||
@@ -163,7 +179,7 @@ Store::Store(std::string root) : root_(std::move(root)) {
     root_.pop_back();
   make_dirs(root_, 0700);
   check_private_root(root_);
-  for (const char* sub : {"/layers", "/images", "/tmp", "/mnt"})
+  for (const char* sub : {"/layers", "/images", "/tmp", "/mnt", "/locks"})
     if (::mkdir((root_ + sub).c_str(), 0700) != 0 && errno != EEXIST)
       throw SysError("unable to create directory", root_ + sub, errno);
 }
@@ -276,20 +292,13 @@ bool Store::remove_image(const std::string& name) const {
 }
 
 UniqueFd Store::lock(bool exclusive) const {
-  const std::string path = root_ + "/lock";
-  UniqueFd fd(retry_eintr(
-      [&] { return ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600); }));
-  if (!fd.valid())
-    throw SysError("unable to open the store lock", path, errno);
-  const int mode = exclusive ? LOCK_EX : LOCK_SH;
-  if (::flock(fd.get(), mode | LOCK_NB) == 0)
-    return fd;
-  if (errno != EWOULDBLOCK)
-    throw SysError("unable to lock", path, errno);
-  warn("waiting for another launcher using '" + root_ + "' (an import or rm)");
-  if (retry_eintr([&] { return ::flock(fd.get(), mode); }) != 0)
-    throw SysError("unable to lock", path, errno);
-  return fd;
+  return take_lock(root_ + "/lock", exclusive ? LOCK_EX : LOCK_SH,
+                   "waiting for another launcher using '" + root_ + "' (an import or rm)");
+}
+
+UniqueFd Store::lock_layer(const std::string& hex) const {
+  return take_lock(root_ + "/locks/" + hex, LOCK_EX,
+                   "waiting for another pull of layer sha256:" + hex);
 }
 
 std::vector<UniqueFd> Store::pin_layers(const std::vector<std::string>& hexes) const {
@@ -327,6 +336,16 @@ void Store::sweep_temp() const {
     } catch (const SysError& e) {
       warn(e.what()); // debris only costs space
     }
+  }
+}
+
+TempDir::~TempDir() {
+  if (path_.empty())
+    return;
+  try {
+    remove_tree(path_);
+  } catch (const SysError& e) {
+    warn(e.what()); // leftover debris: swept by the next import
   }
 }
 

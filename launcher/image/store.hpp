@@ -3,6 +3,7 @@
 //   images/<name>.json     name, layer list (bottom first) and the config `run` needs
 //   tmp/                   imports in progress (never seen by `images` or `run`)
 //   mnt/                   where `run` mounts its private tmpfs (in its own mount namespace)
+//   locks/<sha256 hex>     flock(2)ed by the one pull that fetches that layer
 // A layer appears by rename() of a finished temp dir, an image by rename() of its file: an
 // interrupted import leaves only tmp/ debris, which the next import sweeps.
 // Concurrency, with flock(2): imports hold the store's `lock` shared and `rm` holds it
@@ -61,6 +62,9 @@ public:
   bool remove_image(const std::string& name) const;
   // The store-wide lock: shared for imports, exclusive for rm (which waits, and says so).
   UniqueFd lock(bool exclusive) const;
+  // Held (exclusive) while one process fetches and unpacks layer `hex`: a concurrent pull of
+  // the same layer waits (saying so), then finds it in the store. Lock files stay in locks/.
+  UniqueFd lock_layer(const std::string& hex) const;
   // Holds the layers shared for as long as the returned fds stay open (a running container).
   std::vector<UniqueFd> pin_layers(const std::vector<std::string>& hexes) const;
   // Removes leftovers of interrupted imports (tmp/ entries whose process is gone).
@@ -71,6 +75,21 @@ public:
 private:
   std::string image_file(const std::string& name) const;
   std::string root_;
+};
+
+// A temp dir of the store (tmp/), removed on scope exit unless released: an interrupted or
+// failed import or pull leaves nothing but what sweep_temp() collects later.
+class TempDir {
+public:
+  TempDir(const Store& store, const std::string& prefix) : path_(store.make_temp_dir(prefix)) {}
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  void release() { path_.clear(); }
+
+private:
+  std::string path_;
 };
 
 } // namespace cinit::launcher

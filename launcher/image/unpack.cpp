@@ -2,6 +2,7 @@
 // a symlink planted by an earlier entry can never redirect a later one outside the layer.
 #include "launcher/image/unpack.hpp"
 
+#include "common/log.hpp"
 #include "common/syscall.hpp"
 #include "common/unique_fd.hpp"
 #include "launcher/error.hpp"
@@ -49,7 +50,8 @@ la_ssize_t read_callback(archive*, void* data, const void** out) {
   return n;
 }
 
-ArchivePtr open_reader(HashingReader& reader, const std::string& path) {
+// `raw`: decompress only (the first stage of a two-stage read), else read tar entries.
+ArchivePtr open_reader(HashingReader& reader, const std::string& path, bool raw = false) {
   ArchivePtr a(archive_read_new());
   if (!a)
     throw SysError("unable to allocate a reader for", path, ENOMEM);
@@ -67,8 +69,12 @@ ArchivePtr open_reader(HashingReader& reader, const std::string& path) {
     if (filter(a.get()) != ARCHIVE_OK)
       throw SysError(std::string("unable to read archive '") + path + "': libarchive lacks " +
                      "built-in " + name + " support");
-  archive_read_support_format_tar(a.get());
-  archive_read_support_format_gnutar(a.get());
+  if (raw) {
+    archive_read_support_format_raw(a.get());
+  } else {
+    archive_read_support_format_tar(a.get());
+    archive_read_support_format_gnutar(a.get());
+  }
   if (archive_read_open(a.get(), &reader, nullptr, read_callback, nullptr) != ARCHIVE_OK)
     throw SysError("unable to read archive '" + path + "': " + archive_error_string(a.get()));
   return a;
@@ -453,18 +459,50 @@ private:
   bool cached_valid_ = false;
 };
 
-// One archive file being read: the fd, the hashing reader libarchive pulls through, and the
-// entry loop that unpacking and scanning share. Neither copied nor moved: libarchive holds a
-// pointer to reader_.
+// The uncompressed stream of a two-stage read (see ArchiveFile): pulled from the `raw`
+// reader's data and hashed on the way, which gives a layer's diff_id in the same pass.
+struct DecompressedReader {
+  archive* raw = nullptr;
+  Sha256 hash;
+  std::array<char, 1 << 16> buf{};
+};
+
+la_ssize_t decompressed_callback(archive* a, void* data, const void** out) {
+  auto* r = static_cast<DecompressedReader*>(data);
+  const la_ssize_t n = archive_read_data(r->raw, r->buf.data(), r->buf.size());
+  if (n < 0) {
+    archive_set_error(a, archive_errno(r->raw), "%s", archive_error_string(r->raw));
+    return ARCHIVE_FATAL;
+  }
+  r->hash.update(r->buf.data(), static_cast<std::size_t>(n));
+  *out = r->buf.data();
+  return n;
+}
+
+// One archive being read from an fd: the hashing reader libarchive pulls through, and the
+// entry loop that unpacking and scanning share. With `diff_id`, two stages: a raw reader
+// decompresses, and the tar reader reads its output through a second hash. Neither copied
+// nor moved: libarchive holds pointers to reader_ and plain_.
 class ArchiveFile {
 public:
-  explicit ArchiveFile(const std::string& path)
-      : path_(path),
-        fd_(retry_eintr([&] { return ::open(path.c_str(), O_RDONLY | O_CLOEXEC); })) {
-    if (!fd_.valid())
-      throw SysError("unable to open", path, errno);
-    reader_.fd = fd_.get();
-    a_ = open_reader(reader_, path);
+  ArchiveFile(int fd, const std::string& path, bool diff_id) : path_(path) {
+    reader_.fd = fd;
+    if (!diff_id) {
+      a_ = open_reader(reader_, path);
+      return;
+    }
+    raw_ = open_reader(reader_, path, true);
+    archive_entry* e = nullptr;
+    if (archive_read_next_header(raw_.get(), &e) != ARCHIVE_OK)
+      fail(raw_.get());
+    plain_.raw = raw_.get();
+    a_.reset(archive_read_new());
+    if (!a_)
+      throw SysError("unable to allocate a reader for", path, ENOMEM);
+    archive_read_support_format_tar(a_.get());
+    archive_read_support_format_gnutar(a_.get());
+    if (archive_read_open(a_.get(), &plain_, nullptr, decompressed_callback, nullptr) != ARCHIVE_OK)
+      fail(a_.get());
   }
   ArchiveFile(const ArchiveFile&) = delete;
   ArchiveFile& operator=(const ArchiveFile&) = delete;
@@ -476,21 +514,57 @@ public:
     if (r == ARCHIVE_EOF)
       return nullptr;
     if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
-      throw SysError("unable to read archive '" + path_ + "': " +
-                     (reader_.err != 0 ? std::strerror(reader_.err)
-                                       : archive_error_string(a_.get())));
+      fail(a_.get());
     return e;
   }
   archive* get() const { return a_.get(); }
-  HashingReader& reader() { return reader_; }
-  int fd() const { return fd_.get(); }
+
+  // Reads what follows the tar's end (padding is part of both digests) and fills in the
+  // digests: sha256 always, diff_id in the two-stage mode.
+  void finish(UnpackResult& result) {
+    if (raw_) {
+      for (;;) {
+        const la_ssize_t n = archive_read_data(raw_.get(), plain_.buf.data(), plain_.buf.size());
+        if (n < 0)
+          fail(raw_.get());
+        if (n == 0)
+          break;
+        plain_.hash.update(plain_.buf.data(), static_cast<std::size_t>(n));
+      }
+      result.diff_id = plain_.hash.hex_digest();
+    }
+    for (;;) {
+      const ssize_t n =
+          retry_eintr([&] { return ::read(reader_.fd, reader_.buf.data(), reader_.buf.size()); });
+      if (n < 0)
+        throw SysError("unable to read", path_, errno);
+      if (n == 0)
+        break;
+      reader_.hash.update(reader_.buf.data(), static_cast<std::size_t>(n));
+    }
+    result.sha256 = reader_.hash.hex_digest();
+  }
 
 private:
+  [[noreturn]] void fail(archive* a) const {
+    throw SysError("unable to read archive '" + path_ + "': " +
+                   (reader_.err != 0 ? std::strerror(reader_.err) : archive_error_string(a)));
+  }
+
   std::string path_;
-  UniqueFd fd_;
   HashingReader reader_;
+  ArchivePtr raw_; // the decompressing stage, when there are two
+  DecompressedReader plain_;
   ArchivePtr a_;
 };
+
+// An archive file, opened for ArchiveFile.
+UniqueFd open_archive(const std::string& path) {
+  UniqueFd fd(retry_eintr([&] { return ::open(path.c_str(), O_RDONLY | O_CLOEXEC); }));
+  if (!fd.valid())
+    throw SysError("unable to open", path, errno);
+  return fd;
+}
 
 } // namespace
 
@@ -513,31 +587,39 @@ std::optional<std::vector<std::string>> split_entry_path(std::string_view name) 
 
 UnpackResult unpack_archive(const std::string& archive_path, const std::string& dest,
                             const UnpackOptions& opts) {
-  ArchiveFile file(archive_path);
-  Extractor x(archive_path, dest, opts);
+  const UniqueFd fd = open_archive(archive_path);
+  return unpack_fd(fd.get(), archive_path, dest, opts);
+}
+
+UnpackResult unpack_fd(int fd, const std::string& name, const std::string& dest,
+                       const UnpackOptions& opts) {
+  ArchiveFile file(fd, name, !opts.expect_diff_id.empty());
+  Extractor x(name, dest, opts);
   UnpackResult result;
   while (archive_entry* e = file.next())
     x.entry(file.get(), e, result);
-  // Tar padding after the end marker is part of the blob's digest.
-  HashingReader& reader = file.reader();
-  for (;;) {
-    const ssize_t n =
-        retry_eintr([&] { return ::read(file.fd(), reader.buf.data(), reader.buf.size()); });
-    if (n < 0)
-      throw SysError("unable to read", archive_path, errno);
-    if (n == 0)
-      break;
-    reader.hash.update(reader.buf.data(), static_cast<std::size_t>(n));
-  }
-  result.sha256 = reader.hash.hex_digest();
+  file.finish(result);
   if (!opts.expect_sha256.empty() && result.sha256 != opts.expect_sha256)
-    throw SysError("unable to verify '" + archive_path + "': digest is sha256:" + result.sha256 +
+    throw SysError("unable to verify '" + name + "': digest is sha256:" + result.sha256 +
                    ", expected sha256:" + opts.expect_sha256);
+  if (!opts.expect_diff_id.empty() && result.diff_id != opts.expect_diff_id)
+    throw SysError("unable to verify '" + name +
+                   "': uncompressed digest is sha256:" + result.diff_id +
+                   ", the image config's diff_id is sha256:" + opts.expect_diff_id);
   return result;
 }
 
+void warn_unpack_result(const UnpackResult& r, const std::string& what) {
+  if (r.devices_skipped > 0)
+    warn(what + ": skipped " + std::to_string(r.devices_skipped) + " device node(s)");
+  if (r.owners_unmapped > 0)
+    warn(what + ": " + std::to_string(r.owners_unmapped) +
+         " file(s) owned by ids outside the user namespace's map are owned by root");
+}
+
 ArchiveScan scan_archive(const std::string& archive_path) {
-  ArchiveFile file(archive_path);
+  const UniqueFd fd = open_archive(archive_path);
+  ArchiveFile file(fd.get(), archive_path, false);
   ArchiveScan scan;
   while (archive_entry* e = file.next()) {
     const char* raw = archive_entry_pathname(e);

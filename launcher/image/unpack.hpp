@@ -18,10 +18,14 @@ struct UnpackOptions {
   bool layer = true;
   // Hex SHA-256 that the archive file's bytes must have; empty: not checked.
   std::string expect_sha256;
+  // Hex SHA-256 that the uncompressed tar must have (an image config's diff_id); empty: not
+  // checked (and not computed: it costs a second hash of the uncompressed bytes).
+  std::string expect_diff_id;
 };
 
 struct UnpackResult {
   std::string sha256;                // of the archive file as read (compressed bytes)
+  std::string diff_id;               // of the uncompressed tar, when expect_diff_id was set
   std::size_t devices_skipped = 0;   // block/char nodes other than whiteouts
   std::size_t owners_unmapped = 0;   // chown refused (id not mapped in this user namespace)
 };
@@ -31,6 +35,14 @@ struct UnpackResult {
 // written stays under `dest` (the caller unpacks into a temp dir and removes it on failure).
 UnpackResult unpack_archive(const std::string& archive, const std::string& dest,
                             const UnpackOptions& opts);
+// The same from a stream (a pipe a download writes into), read to its end; `name` names it
+// in errors. The fd stays the caller's.
+UnpackResult unpack_fd(int fd, const std::string& name, const std::string& dest,
+                       const UnpackOptions& opts);
+
+// Says what unpacking left out (device nodes, owners outside the id map) as warnings about
+// `what` ("layer sha256:...").
+void warn_unpack_result(const UnpackResult& r, const std::string& what);
 
 // An entry name as path components: "./a//b/" -> {a, b}; "" or "." -> {} (the root).
 // nullopt for names that must be refused: absolute, or containing "..".

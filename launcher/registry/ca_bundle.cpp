@@ -1,9 +1,11 @@
 #include "launcher/registry/ca_bundle.hpp"
 
+#include "common/syscall.hpp"
 #include "launcher/error.hpp"
 
 #include <cerrno>
 #include <cstdlib>
+#include <initializer_list>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +22,9 @@ constexpr const char* bundles[] = {
     "/var/lib/ca-certificates/ca-bundle.pem",            // SUSE 15 (where that link points)
     "/etc/ssl/cert.pem",                                 // Alpine
 };
+
+// A CA file is small; a bigger one is not what we look for.
+constexpr std::size_t max_pem = 16 << 20;
 
 // 0 when `path` (symlinks followed) is a readable file or directory as `type` asks, else why not.
 int unusable(const std::string& path, mode_t type) {
@@ -41,6 +46,35 @@ std::string from_env(const char* name, mode_t type) {
   return value;
 }
 
+void append_pem(std::string& pem, const std::string& text) {
+  if (!pem.empty() && pem.back() != '\n')
+    pem.push_back('\n');
+  pem += text;
+}
+
+// Every certificate file of `dir` whose name ends in one of `suffixes` ("" for any name).
+void append_dir(std::string& pem, const std::string& dir,
+                std::initializer_list<const char*> suffixes, bool required) {
+  const auto names = list_dir(dir);
+  if (!names)
+    return; // most hosts have no such directory
+  for (const auto& n : *names) {
+    bool wanted = false;
+    for (const char* s : suffixes)
+      wanted = wanted || n.ends_with(s);
+    if (!wanted)
+      continue; // certs.d: *.cert/*.key are client certificates (not supported yet)
+    const auto text = read_regular_file(dir + "/" + n, max_pem);
+    if (!text) {
+      if (required)
+        throw SysError("unable to read CA certificate", dir + "/" + n, errno);
+      continue; // a hashed directory holds links and other files too
+    }
+    if (text->find("-----BEGIN CERTIFICATE-----") != std::string::npos)
+      append_pem(pem, *text);
+  }
+}
+
 } // namespace
 
 std::optional<CaTrust> find_ca_trust(const std::string& root) {
@@ -54,6 +88,37 @@ std::optional<CaTrust> find_ca_trust(const std::string& root) {
   if (trust.file.empty() && trust.dir.empty())
     return std::nullopt;
   return trust;
+}
+
+std::vector<std::string> ca_dirs(const std::string& domain) {
+  std::vector<std::string> dirs;
+  if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg != nullptr && *xdg == '/')
+    dirs.push_back(std::string(xdg) + "/containers/certs.d/" + domain);
+  else if (const char* home = std::getenv("HOME"); home != nullptr && *home == '/')
+    dirs.push_back(std::string(home) + "/.config/containers/certs.d/" + domain);
+  dirs.push_back("/etc/containers/certs.d/" + domain);
+  dirs.push_back("/etc/docker/certs.d/" + domain);
+  return dirs;
+}
+
+std::string ca_bundle(const std::string& domain) {
+  std::string pem;
+  if (const auto trust = find_ca_trust()) {
+    if (!trust->file.empty()) {
+      const auto text = read_regular_file(trust->file, max_pem);
+      if (!text)
+        throw SysError("unable to read the CA bundle", trust->file, errno);
+      pem = *text;
+    }
+    if (!trust->dir.empty())
+      append_dir(pem, trust->dir, {""}, false);
+  }
+  for (const auto& dir : ca_dirs(domain))
+    append_dir(pem, dir, {".crt"}, true);
+  if (pem.empty())
+    throw SysError("unable to find CA certificates (no system bundle, nothing in '" +
+                   ca_dirs(domain).front() + "')");
+  return pem;
 }
 
 } // namespace cinit::launcher

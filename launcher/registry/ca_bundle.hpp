@@ -1,16 +1,18 @@
-// The system's trusted CA certificates, wherever the host's distribution keeps them. The static
-// launcher's TLS library knows only the build host's paths (Debian's), and clusters run RHEL,
-// Rocky and SUSE, which keep the bundle elsewhere.
+// The CA certificates a registry's TLS is checked against, found in one place: the system's
+// trust store, wherever the host's distribution keeps it (the static launcher's TLS library
+// knows only the build host's, Debian's, paths; clusters run RHEL, Rocky and SUSE), plus the
+// `certs.d/HOST:PORT/*.crt` directories podman and Docker read.
 #pragma once
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace cinit::launcher {
 
 struct CaTrust {
-  std::string file; // a PEM bundle, for CURLOPT_CAINFO ("" for none)
-  std::string dir;  // a hashed certificate directory, for CURLOPT_CAPATH ("" for none)
+  std::string file; // a PEM bundle ("" for none)
+  std::string dir;  // a directory of PEM certificates, SSL_CERT_DIR's ("" for none)
 };
 
 // SSL_CERT_FILE and SSL_CERT_DIR first (OpenSSL's variables, which users and cluster modules
@@ -18,5 +20,14 @@ struct CaTrust {
 // places (tests), not the variables. A variable naming a missing file or directory is a
 // SysError naming both; nullopt when there is no trust store at all.
 std::optional<CaTrust> find_ca_trust(const std::string& root = "");
+
+// PEM text of every CA to trust when talking to `domain` ("host:port" as the reference
+// writes it): the trust store's bundle and the certificates in its directory, then each
+// certs.d directory's *.crt in name order. Throws SysError when nothing is found.
+std::string ca_bundle(const std::string& domain);
+
+// The certs.d directories for `domain`, the user's first (where an error tells a user to put
+// a CA).
+std::vector<std::string> ca_dirs(const std::string& domain);
 
 } // namespace cinit::launcher

@@ -13,6 +13,14 @@ launcher() {
     XDG_CONFIG_HOME="$T/config" ${LAUNCHER_ENV:-} "$BIN/launcher" "$@"
 }
 
+# store_is_clean: no image, no layer, no temp debris in the test's data root.
+store_is_clean() {
+  local d=$T/data/launcher
+  [ -z "$(ls -A "$d/images" 2>/dev/null)" ] || fail "images left: $(ls -A "$d/images")"
+  [ -z "$(ls -A "$d/layers" 2>/dev/null)" ] || fail "layers left: $(ls -A "$d/layers")"
+  [ -z "$(ls -A "$d/tmp" 2>/dev/null)" ] || fail "temp debris left: $(ls -A "$d/tmp")"
+}
+
 # own PATH...: hands files made by the (root) test runner to the test user.
 own() {
   if [ "$MODE" = user ] && [ "$(id -u)" -eq 0 ]; then chown -R "$TEST_USER:" "$@"; fi

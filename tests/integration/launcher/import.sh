@@ -2,14 +2,6 @@
 # digest checks, shared layers, and hostile archives refused with nothing written outside.
 source tests/integration/launcher/common.bash
 
-# store_is_clean: no image, no layer, no temp debris in the test's data root.
-store_is_clean() {
-  local d=$T/data/launcher
-  [ -z "$(ls -A "$d/images" 2>/dev/null)" ] || fail "images left: $(ls -A "$d/images")"
-  [ -z "$(ls -A "$d/layers" 2>/dev/null)" ] || fail "layers left: $(ls -A "$d/layers")"
-  [ -z "$(ls -A "$d/tmp" 2>/dev/null)" ] || fail "temp debris left: $(ls -A "$d/tmp")"
-}
-
 test_import_oci_layout_and_list() {
   base_image
   out=$(launcher import "$T/base:latest") || fail "import failed"
