@@ -121,6 +121,8 @@ private:
   }
 
   pid_t start(const std::vector<std::string>& argv, const SpawnOptions& opts, std::string& err);
+  SpawnOptions job_options() const;
+  void end_job(const SpawnOptions& opts) const;
   std::optional<int> run_script(const std::string& path, const Deadline& deadline);
   void stop_child(pid_t pid, const std::string& what, int sig);
   bool boot();
@@ -137,6 +139,7 @@ private:
   Paths p_;
   ContainerEnv env_;
   bool pid1_;
+  bool owns_terminal_ = false; // stdin is a tty whose foreground was ours at start
   UniqueFd sigfd_;
   sigset_t handled_{};
   std::map<pid_t, std::optional<int>> watched_; // our own children and, once reaped, status
@@ -161,6 +164,11 @@ void Init::setup() {
   sigaddset(&handled_, SIGCHLD);
   for (const int s : forwarded_signals)
     sigaddset(&handled_, s);
+  // Decided once, before any job moves the foreground: a backgrounded non-PID-1 cinit must not
+  // take the terminal from the user's shell. As PID 1 of a namespace made from outside (the
+  // launcher, unshare), our group and the foreground group both lie outside it and both read
+  // 0, so such a PID 1 counts as the owner; and it cannot name that group to give it back.
+  owns_terminal_ = ::isatty(STDIN_FILENO) == 1 && ::tcgetpgrp(STDIN_FILENO) == ::getpgrp();
   if (sigprocmask(SIG_BLOCK, &handled_, nullptr) != 0)
     die_sys(1, errno, "unable to block signals");
   sigfd_.reset(::signalfd(-1, &handled_, SFD_CLOEXEC)); // blocking: see wait_events
@@ -263,13 +271,40 @@ pid_t Init::start(const std::vector<std::string>& argv, const SpawnOptions& opts
   return r.pid;
 }
 
+// CMD and the startup and shutdown scripts run as a shell runs a job: each in a process group
+// of its own (as tini and dumb-init run their child), so that a signal sent to the job's group
+// reaches its whole pipeline and never cinit, and cinit is never in its child's group (tini's
+// reaping test counts whatever shares the child's group as not reaped). On our terminal the
+// job is the foreground: the tty's Ctrl-C reaches it once, directly, instead of reaching it
+// and cinit, which would forward a second one (and take it as a stop); and a script may read
+// the terminal without being stopped by SIGTTIN. The supervisor is no job: it gets a session
+// of its own, so services never see the terminal's signals. spawn's child calls setpgid()
+// before it execs, and the parent resumes only after the exec (vfork semantics), so the group
+// exists before anyone can signal it.
+SpawnOptions Init::job_options() const {
+  SpawnOptions opts;
+  opts.new_process_group = true;
+  opts.foreground_tty = owns_terminal_;
+  return opts;
+}
+
+// After a job (or its failed exec): the terminal goes back to cinit's group, best effort (see
+// setup(): as PID 1 of a namespace that group has no number here, and the next job takes the
+// terminal from the dead one). cinit ignores SIGTTOU, so this works from the background too.
+void Init::end_job(const SpawnOptions& opts) const {
+  if (opts.foreground_tty)
+    (void)::tcsetpgrp(STDIN_FILENO, ::getpgrp());
+}
+
 // Runs one script to completion (SIGKILL at `deadline`, or KILL_PROCESS_TIMEOUT after a stop
 // signal). Returns its wait status, or nullopt if it could not start.
 std::optional<int> Init::run_script(const std::string& path, const Deadline& deadline) {
   info("Running " + path + "...");
   std::string err;
-  script_pid_ = start({path}, {}, err);
+  const SpawnOptions opts = job_options();
+  script_pid_ = start({path}, opts, err);
   if (script_pid_ < 0) {
+    end_job(opts);
     log_line("*** " + path + " could not be started: " + err);
     return std::nullopt;
   }
@@ -286,6 +321,7 @@ std::optional<int> Init::run_script(const std::string& path, const Deadline& dea
     (void)::kill(script_pid_, SIGKILL);
     loop_until([&] { return !running(script_pid_); }, {});
   }
+  end_job(opts);
   const pid_t pid = std::exchange(script_pid_, -1);
   return status_of(pid);
 }
@@ -376,18 +412,13 @@ void Init::start_supervisor() {
 
 void Init::run_main() {
   info("Running " + join(o_.command) + "...");
-  SpawnOptions opts;
-  // On a terminal, CMD gets its own process group in the foreground, so the tty's Ctrl-C
-  // reaches CMD once (not CMD, cinit and every service), as with a shell's job control.
-  // Only when the terminal's foreground is ours to give (a backgrounded non-PID-1 cinit must
-  // not take the terminal from the user's shell).
-  opts.foreground_tty = ::isatty(STDIN_FILENO) == 1 && ::tcgetpgrp(STDIN_FILENO) == ::getpgrp();
+  // A job (see job_options); signals sent to cinit are still forwarded to CMD's pid alone.
+  const SpawnOptions opts = job_options();
   std::string err;
   main_pid_ = start(o_.command, opts, err);
   if (main_pid_ < 0) {
     const int e = errno;
-    if (opts.foreground_tty)
-      (void)::tcsetpgrp(STDIN_FILENO, ::getpgrp());
+    end_job(opts);
     log_line(std::string(program_name()) + ": cannot execute " + o_.command[0] + ": " + err);
     exit_code_ = e == ENOENT ? 127 : 126;
     return;
@@ -402,8 +433,7 @@ void Init::run_main() {
         return !running(main_pid_);
       },
       main_kill_at_); // by reference: a SIGTERM arms it while we wait
-  if (opts.foreground_tty) // shutdown scripts run in our group: give the terminal back to it
-    (void)::tcsetpgrp(STDIN_FILENO, ::getpgrp());
+  end_job(opts);
   const int status = status_of(main_pid_);
   exit_code_ = shell_status(status);
   info(o_.command[0] + " exited with status " + describe_status(status) + ".");
