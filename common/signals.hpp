@@ -6,9 +6,13 @@
 
 namespace cinit {
 
-// Signals forwarded from an init to its main command, as themselves.
-inline constexpr int forwarded_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT,
-                                            SIGUSR1, SIGUSR2, SIGWINCH};
+// The signals an init (and the launcher, for its container's PID 1) forwards to its main
+// command as themselves: every signal but those it cannot catch (KILL, STOP), those the
+// kernel raises for the process's own faults or writes (SEGV, BUS, ILL, FPE, TRAP, SYS,
+// ABRT, PIPE, XFSZ), its own CHLD, and the terminal's job control (TSTP, TTIN, TTOU). As tini
+// does: a signal left at its default action would kill a non-PID-1 init (ALRM, IO, PWR...),
+// and one only the command understands (CONT from Slurm, RT signals) must reach it.
+void forwarded_signals(sigset_t& set);
 
 // Blocks `set` for the calling thread and restores the previous mask on destruction.
 class BlockSignals {

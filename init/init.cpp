@@ -160,10 +160,8 @@ void Init::setup() {
   (void)::signal(SIGPIPE, SIG_IGN);
   (void)::signal(SIGTTOU, SIG_IGN);
   (void)::signal(SIGTTIN, SIG_IGN);
-  sigemptyset(&handled_);
+  forwarded_signals(handled_);
   sigaddset(&handled_, SIGCHLD);
-  for (const int s : forwarded_signals)
-    sigaddset(&handled_, s);
   // Decided once, before any job moves the foreground: a backgrounded non-PID-1 cinit must not
   // take the terminal from the user's shell. As PID 1 of a namespace made from outside (the
   // launcher, unshare), our group and the foreground group both lie outside it and both read

@@ -362,9 +362,7 @@ int run_container(const Store& store, const Config& cfg, const RunOptions& opts)
 
   // Signals are blocked before the clone so that none is lost between it and the loop.
   sigset_t set;
-  sigemptyset(&set);
-  for (const int s : forwarded_signals)
-    sigaddset(&set, s);
+  forwarded_signals(set);
   sigaddset(&set, SIGCHLD);
   BlockSignals blocked(set);
   p.child_mask = blocked.previous();

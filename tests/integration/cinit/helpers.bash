@@ -13,7 +13,7 @@ cinit_run() {
 probe_script() {
   cat >"$T/probe.sh" <<PROBE
 #!/bin/sh
-for s in HUP INT QUIT USR1 USR2 WINCH; do trap "echo \$s >> $1" \$s; done
+for s in HUP INT QUIT USR1 USR2 WINCH ALRM VTALRM PWR CONT; do trap "echo \$s >> $1" \$s; done
 trap "echo TERM >> $1; exit 0" TERM
 echo ready >> $1
 while :; do sleep 0.05; done

@@ -130,3 +130,24 @@ check_pipeline_killed() { # how
 
 test_term_ends_cmd_pipelines_as_pid1() { check_pipeline_killed in_pidns; }
 test_term_ends_cmd_pipelines_as_subreaper() { check_pipeline_killed in_mntns; }
+
+# Signals beyond the seven that my_init users know: as tini and dumb-init do, cinit forwards
+# every signal it can catch. Left at their default action, ALRM, VTALRM and PWR would kill a
+# non-PID-1 cinit (and a PID 1 would drop them); CONT is what Slurm sends after a stop.
+check_other_signals_forwarded() { # how
+  probe_script "$T/log"
+  "$1" "$BIN/cinit" --quiet --skip-runit -- "$T/probe.sh" >"$T/out" 2>&1 &
+  BG=$!
+  wait_for grep -q ready "$T/log" 2>/dev/null || fail "probe did not start: $(cat "$T/out")"
+  CINIT=$(pgrep -f -n "^$BIN/cinit") || fail "no cinit process"
+  for s in ALRM VTALRM PWR CONT; do
+    kill -s "$s" "$CINIT"
+    wait_for grep -qx "$s" "$T/log" || fail "$s not forwarded; log: $(cat "$T/log"); $(cat "$T/out")"
+  done
+  kill -0 "$CINIT" 2>/dev/null || fail "cinit died of a forwarded signal"
+  kill -s TERM "$CINIT"
+  wait "$BG"
+  assert_eq 0 "$?" "exit code after TERM: $(cat "$T/out")"
+}
+test_other_signals_are_forwarded_as_pid1() { check_other_signals_forwarded in_pidns; }
+test_other_signals_are_forwarded_as_subreaper() { check_other_signals_forwarded in_mntns; }
