@@ -182,7 +182,7 @@ $(BUILD)/test-helpers/%: tests/helpers/%.cpp
 	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $<
 
 # `make test`: dependencies (apt, test user), build, unit + integration; last line
-# "N passed, N failed".
+# "N passed, N failed, N skipped" (CINIT_REQUIRE_ALL=1: a skipped case fails the run).
 test: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) all $(BIN)/unit_tests $(TEST_HELPERS)
 	@BUILD=$(BUILD) tests/run.sh

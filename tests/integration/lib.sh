@@ -41,6 +41,15 @@ fail() {
   exit 1
 }
 
+# skip REASON: this case cannot run on this machine (a missing tool, not root). It ends the
+# case with code 77 and the reason in $CINIT_SKIP_FILE; tests/run.sh counts it as skipped,
+# never as passed, and CINIT_REQUIRE_ALL=1 makes any skip fail the run.
+skip() {
+  [ -n "${CINIT_SKIP_FILE:-}" ] && printf '%s\n' "$*" >"$CINIT_SKIP_FILE"
+  echo "SKIP: $*" >&2
+  exit 77
+}
+
 assert_eq() { # expected actual [what]
   [ "$1" = "$2" ] || fail "${3:-value}: expected [$1], got [$2]"
 }
@@ -110,6 +119,9 @@ wait_for() {
   done
   return 1
 }
+
+# now_ms: wall clock in milliseconds.
+now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
 
 # etc_dir DIR...: makes directories under the upper /etc, owned by whoever runs the case.
 etc_dir() {

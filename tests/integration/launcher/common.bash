@@ -109,3 +109,19 @@ PY
 
 # cinit for the container: the lead's static build, copied next to the launcher.
 have_cinit() { [ -x "$BIN/cinit" ]; }
+
+# host_ns CMD...: CMD as real root in a mount namespace of its own, where /etc is the case's
+# overlay ($ETC is its upper layer: /etc/launcher/launcher.ini can be the case's) and /var/tmp
+# a fresh tmpfs (the launcher's local fallback for a data root is the case's own).
+host_ns() {
+  [ "$(id -u)" -eq 0 ] || skip "needs root for a private /etc and /var/tmp"
+  env T="$T" unshare --mount sh -c "mount -t tmpfs tmpfs /var/tmp || exit 99; $_overlay_etc" \
+    sh "$@"
+}
+
+# launcher_cmd: the command line (one string, for a shell inside host_ns) that runs the
+# launcher as the test user with the case's home, config and data root, plus $LAUNCHER_ENV.
+launcher_cmd() {
+  echo "runuser -u $TEST_USER -- env -u LAUNCHER_CONFIG HOME=$T/home XDG_DATA_HOME=$T/data" \
+    "XDG_CONFIG_HOME=$T/config ${LAUNCHER_ENV:-} $BIN/launcher"
+}

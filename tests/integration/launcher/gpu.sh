@@ -199,18 +199,17 @@ test_gpu_errors_exit_125_before_running() {
 # A node readable by group video only: usable inside when the user is in video on the host,
 # with cinit as PID 1 too (neither the launcher nor cinit may call setgroups()).
 test_video_group_node_usable_through_supplementary_groups() {
-  [ "$(id -u)" -eq 0 ] || { echo "needs root to add the test user to video: skipped"; return 0; }
+  [ "$(id -u)" -eq 0 ] || skip "needs root to add the test user to video"
+  have_cinit || skip "no cinit next to the launcher"
   fake_host
   import_base
   chown root:video "$H/dev/nvidia0"
   chmod 0660 "$H/dev/nvidia0"
-  local init=--no-init
-  have_cinit && init=
   run_as() { # GROUPS ARGS...
     local g=$1
     shift
     runuser -u "$TEST_USER" -g "$TEST_USER" $g -- env HOME="$T/home" XDG_DATA_HOME="$T/data" \
-      XDG_CONFIG_HOME="$T/config" LAUNCHER_HOST_ROOT="$H" "$BIN/launcher" run $init "$@"
+      XDG_CONFIG_HOME="$T/config" LAUNCHER_HOST_ROOT="$H" "$BIN/launcher" run "$@"
   }
   out=$(run_as "-G video" --gpus 1 base -- cat /dev/nvidia0 2>&1) || fail "with video: $out"
   assert_contains "$out" "device nvidia0"
@@ -222,4 +221,16 @@ test_video_group_node_usable_through_supplementary_groups() {
   assert_contains "$out" "1000"
   assert_contains "$out" "device nvidia0"
   assert_contains "$out" "keeping the host's supplementary groups"
+}
+
+# `gpus =` in the configuration is the default for --gpus, applied at `launcher run`.
+test_config_gpus_default_applies_at_run() {
+  fake_host
+  import_base
+  mkdir -p "$T/config/launcher"
+  printf '[launcher]\ngpus = 1\n' >"$T/config/launcher/launcher.ini"
+  own "$T/config"
+  assert_eq "nvidia-caps nvidia-caps/nvidia-cap1 nvidia-uvm nvidia-uvm-tools nvidia0 nvidiactl" \
+    "$(launcher run --no-init base -- sh -c "$devs")" "gpus = 1 from the file"
+  assert_eq "" "$(launcher run --no-init --gpus none base -- sh -c "$devs")" "--gpus none wins"
 }

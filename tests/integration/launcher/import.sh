@@ -26,15 +26,19 @@ test_layers_are_shared_and_collected() {
 
 test_rm_waits_for_a_running_import() {
   import_base one
-  # An import holds the store lock shared while it works: stand in for one with flock(1).
-  as_user flock -s "$T/data/launcher/lock" sh -c "touch '$T/held'; sleep 1" &
+  # An import holds the store lock shared while it works: stand in for one with flock(1),
+  # which lets go when the test says so.
+  as_user flock -s "$T/data/launcher/lock" sh -c "touch '$T/held'
+    while [ ! -e '$T/release' ]; do sleep 0.05; done" &
   holder=$!
   wait_for test -e "$T/held" || fail "lock holder did not start"
-  start=${EPOCHREALTIME/./}
-  out=$(launcher rm one 2>&1) || fail "rm failed: $out"
-  waited=$(((${EPOCHREALTIME/./} - start) / 1000))
-  assert_contains "$out" "waiting for another launcher"
-  [ "$waited" -ge 500 ] || fail "rm returned after $waited ms, before the lock holder let go"
+  launcher rm one >"$T/rm.out" 2>&1 &
+  rm_pid=$!
+  wait_for grep -q "waiting for another launcher" "$T/rm.out" || fail "rm did not wait: $(cat "$T/rm.out")"
+  kill -0 "$rm_pid" 2>/dev/null || fail "rm returned while the lock was held: $(cat "$T/rm.out")"
+  assert_contains "$(launcher images)" "one"
+  touch "$T/release"
+  wait "$rm_pid" || fail "rm failed: $(cat "$T/rm.out")"
   wait "$holder"
   assert_not_contains "$(launcher images)" "one"
 }
@@ -237,7 +241,7 @@ test_ini_data_root() {
 # A data root another local user could have made or can write into (/var/tmp/launcher-UID
 # made first by someone else) is refused with one line naming it, before anything is used.
 test_data_root_not_ours_refused() {
-  [ "$(id -u)" -eq 0 ] || { echo "needs root to make a directory of another user: skipped"; return 0; }
+  [ "$(id -u)" -eq 0 ] || skip "needs root to make a directory of another user"
   mkdir -m 1777 "$T/shared"
   mkdir -m 0755 "$T/shared/launcher"
   data() { as_user env -u LAUNCHER_CONFIG HOME="$T/home" XDG_DATA_HOME="$T/shared" \

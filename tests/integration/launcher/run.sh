@@ -62,6 +62,11 @@ test_files_created_inside_owned_by_mapped_ids() {
   assert_eq "$(id -u "$TEST_USER")" "$(stat -c %u "$T/shared/by_root")" "owner of root's file"
   sub=$(grep "^$TEST_USER:" /etc/subuid | cut -d: -f2)
   assert_eq "$((sub + 999))" "$(stat -c %u "$T/shared/by_1000")" "owner of uid 1000's file"
+  # The gid map likewise: group 0 is the user's group, gid N the N-th sub-gid.
+  assert_eq "$(id -g "$TEST_USER")" "$(stat -c %g "$T/shared/by_root")" "group of root's file"
+  subg=$(grep "^$TEST_USER:" /etc/subgid | cut -d: -f2)
+  [ -n "$subg" ] || fail "no sub-gid range for $TEST_USER in /etc/subgid"
+  assert_eq "$((subg + 999))" "$(stat -c %g "$T/shared/by_1000")" "group of gid 1000's file"
 }
 
 test_multi_user_image_keeps_owners() {
@@ -115,7 +120,7 @@ test_image_user_and_user_option() {
 }
 
 test_file_capabilities_kept() {
-  [ "$(id -u)" -eq 0 ] || { echo "setcap for the fixture needs root: skipped"; return 0; }
+  [ "$(id -u)" -eq 0 ] || skip "setcap for the fixture needs root"
   base_image
   # A setcap'd binary in a layer (as ping ships): cap_dac_read_search=ep on a copy of busybox.
   mkdir -p "$T/capl/capbin"
@@ -273,7 +278,7 @@ test_dev_console_is_the_terminal() {
 }
 
 test_resolv_conf_and_hosts_from_host() {
-  [ -r /etc/hosts ] || return 0
+  [ -r /etc/hosts ] || skip "the host has no readable /etc/hosts"
   import_base
   assert_eq "$(cat /etc/hosts)" "$(launcher run --no-init base -- cat /etc/hosts)"
 }
@@ -353,7 +358,7 @@ test_gpus_option_accepted() {
 }
 
 test_cinit_is_pid1() {
-  have_cinit || { echo "no cinit next to the launcher: skipped"; return 0; }
+  have_cinit || skip "no cinit next to the launcher"
   import_base
   out=$(launcher run base -- sh -c 'cat /proc/1/cmdline | tr "\0" " "; echo; echo $$') ||
     fail "run with cinit failed: $out"
@@ -362,7 +367,7 @@ test_cinit_is_pid1() {
 }
 
 test_cinit_exit_codes_and_signal_status() {
-  have_cinit || { echo "no cinit next to the launcher: skipped"; return 0; }
+  have_cinit || skip "no cinit next to the launcher"
   import_base
   launcher run base -- sh -c 'exit 9' 2>/dev/null
   assert_eq 9 $? "exit code through cinit"
@@ -371,15 +376,19 @@ test_cinit_exit_codes_and_signal_status() {
 }
 
 test_cinit_reaps_zombies() {
-  have_cinit || { echo "no cinit next to the launcher: skipped"; return 0; }
+  have_cinit || skip "no cinit next to the launcher"
   import_base
-  # The inner sh exits at once, orphaning two sleeps; they die while the outer one waits.
-  out=$(launcher run base -- sh -c 'sh -c "sleep 0.1 & sleep 0.1 &"; sleep 1; ps -o stat,comm' 2>&1)
+  # The inner sh exits at once, orphaning two sleeps. The outer one waits (10 s at most)
+  # until they have exited and no zombie is left: one that cinit never reaps stays.
+  out=$(launcher run base -- sh -c 'sh -c "sleep 0.3 & sleep 0.3 &"; i=0
+    while [ $i -lt 100 ] && ps -o stat,args | grep -q -e "[s]leep 0\.3" -e "^Z"; do
+      sleep 0.1; i=$((i + 1)); done
+    ps -o stat,comm' 2>&1)
   assert_not_contains "$(echo "$out" | awk '$1 ~ /^Z/')" "sleep" "zombies"
 }
 
 test_cinit_runs_as_the_image_user() {
-  have_cinit || { echo "no cinit next to the launcher: skipped"; return 0; }
+  have_cinit || skip "no cinit next to the launcher"
   import_user_image
   # As docker runs PID 1 as USER: cinit and the command under it.
   assert_eq "1000 1000" "$(launcher run withuser -- sh -c 'echo $(id -u) $(stat -c %u /proc/1)' \
@@ -387,7 +396,7 @@ test_cinit_runs_as_the_image_user() {
 }
 
 test_cinit_forwards_term() {
-  have_cinit || { echo "no cinit next to the launcher: skipped"; return 0; }
+  have_cinit || skip "no cinit next to the launcher"
   import_base
   run_bg "$T/out" base -- sh -c "trap 'echo got-term; exit 4' TERM; echo ready;
     while :; do sleep 0.05; done"
@@ -398,4 +407,116 @@ test_cinit_forwards_term() {
   wait "$BGPID"
   assert_eq 4 $? "exit status after TERM"
   assert_contains "$(cat "$T/out")" "got-term"
+}
+
+test_fresh_writable_layer_per_run() {
+  import_base
+  launcher run --no-init base -- sh -c 'echo first >/written; rm /bin/true' || fail "first run"
+  out=$(launcher run --no-init base -- sh -c 'ls /written /bin/true 2>&1')
+  assert_eq "ls: /written: No such file or directory
+/bin/true" "$out" "the second run sees the image, not the first run's changes"
+  # The image's layer itself is untouched.
+  l=$T/data/launcher/layers/$(ls "$T/data/launcher/layers")
+  [ -L "$l/bin/true" ] && [ ! -e "$l/written" ] || fail "the layer was changed"
+}
+
+test_cinit_container_dies_with_launcher() {
+  have_cinit || skip "no cinit next to the launcher"
+  import_base
+  run_bg "$T/out" base -- sh -c 'echo ready; exec sleep 31338'
+  wait_for grep -qx ready "$T/out" || fail "container not ready: $(cat "$T/out")"
+  wait_for pgrep -u "$TEST_USER" -f "sleep 31338" >/dev/null || fail "payload not seen"
+  # cinit is PID 1 there, the payload its child: both must go with the launcher.
+  init=$(pgrep -u "$TEST_USER" -f -n "^/sbin/cinit -- sh") || fail "no cinit: $(ps -u "$TEST_USER" -o pid,args)"
+  kill -KILL "$LPID"
+  wait "$BGPID"
+  wait_for sh -c "! pgrep -u '$TEST_USER' -f 'sleep 31338' >/dev/null" ||
+    { kill -KILL "$init"; fail "payload survived the launcher"; }
+  wait_for eval '! kill -0 "$init" 2>/dev/null' || { kill -KILL "$init"; fail "cinit survived the launcher"; }
+}
+
+# The configuration: /etc/launcher/launcher.ini, then ~/.config/launcher/launcher.ini (the
+# later file's data_root wins, binds add up); LAUNCHER_CONFIG=FILE reads that file alone.
+# The binds of the files are applied at `launcher run`, as -v would be.
+test_config_files_order_and_launcher_config() {
+  base_image
+  local d
+  for d in b1 b2 b3; do mkdir -p "$T/$d" && echo "$d" >"$T/$d/f"; done
+  own "$T/b1" "$T/b2" "$T/b3"
+  put launcher/launcher.ini "[launcher]
+data_root = $T/sysroot
+bind = $T/b1:/b1:ro
+"
+  mkdir -p "$T/config/launcher"
+  printf '[launcher]\ndata_root = %s/userroot\nbind = %s/b2:/b2\n' "$T" "$T" \
+    >"$T/config/launcher/launcher.ini"
+  printf '[launcher]\ndata_root = %s/onlyroot\nbind = %s/b3:/b3\n' "$T" "$T" >"$T/only.ini"
+  own "$T/config" "$T/only.ini"
+  L=$(launcher_cmd)
+  show='for d in b1 b2 b3; do cat /$d/f 2>/dev/null || echo no-$d; done; [ ! -d /b1 ] || echo x 2>/dev/null >/b1/f || echo b1-ro'
+  out=$(host_ns sh -c "$L import $T/base:latest --name base >/dev/null && ls $T/userroot/images &&
+    $L run --no-init base -- sh -c '$show'" 2>&1) || fail "both files: $out"
+  assert_eq "base.json
+b1
+b2
+no-b3
+b1-ro" "$out" "both files: the user's data_root, the binds of both"
+  [ ! -e "$T/sysroot" ] || fail "the system file's data_root was used despite the user's"
+  rm "$T/config/launcher/launcher.ini"
+  out=$(host_ns sh -c "$L import $T/base:latest --name base >/dev/null && ls $T/sysroot/images &&
+    $L run --no-init base -- sh -c '$show'" 2>&1) || fail "system file alone: $out"
+  assert_eq "base.json
+b1
+no-b2
+no-b3
+b1-ro" "$out" "the system file alone"
+  L=$(LAUNCHER_ENV="LAUNCHER_CONFIG=$T/only.ini" launcher_cmd)
+  out=$(host_ns sh -c "$L import $T/base:latest --name base >/dev/null && ls $T/onlyroot/images &&
+    $L run --no-init base -- sh -c '$show'" 2>&1) || fail "LAUNCHER_CONFIG: $out"
+  assert_eq "base.json
+no-b1
+no-b2
+b3" "$out" "LAUNCHER_CONFIG alone"
+}
+
+# A data root on NFS cannot hold overlay layers: the launcher says so and uses local disk
+# (/var/tmp/launcher-UID). There is no NFS server here: an LD_PRELOAD shim makes statfs(2)
+# report NFS's magic for paths under $T/nfs, which is all the launcher looks at.
+test_data_root_on_nfs_falls_back_to_local_disk() {
+  base_image
+  cat >"$T/fakenfs.c" <<'C'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/vfs.h>
+int statfs(const char *path, struct statfs *buf) {
+  int (*real)(const char *, struct statfs *) =
+      (int (*)(const char *, struct statfs *))dlsym(RTLD_NEXT, "statfs");
+  int rc = real(path, buf);
+  const char *nfs = getenv("FAKE_NFS_PREFIX");
+  if (rc == 0 && nfs != NULL && strncmp(path, nfs, strlen(nfs)) == 0)
+    buf->f_type = 0x6969; /* NFS_SUPER_MAGIC */
+  return rc;
+}
+C
+  gcc -shared -fPIC -o "$T/fakenfs.so" "$T/fakenfs.c" -ldl || fail "gcc failed"
+  mkdir -p "$T/nfs" "$T/config/launcher"
+  printf '[launcher]\ndata_root = %s/nfs/launcher\n' "$T" >"$T/config/launcher/launcher.ini"
+  own "$T/nfs" "$T/config"
+  local_root=/var/tmp/launcher-$(id -u "$TEST_USER")
+  L=$(LAUNCHER_ENV="LD_PRELOAD=$T/fakenfs.so FAKE_NFS_PREFIX=$T/nfs" launcher_cmd)
+  out=$(host_ns sh -c "$L import $T/base:latest --name base && ls $local_root/images &&
+    $L run --no-init base -- echo ran" 2>&1) || fail "on NFS: $out"
+  assert_eq "launcher: warning: '$T/nfs/launcher' cannot hold overlay layers (network or FUSE filesystem): using '$local_root'
+base
+base.json
+ran" "$out" "on NFS"
+  [ ! -e "$T/nfs/launcher" ] || fail "the NFS data root was used: $(ls -R "$T/nfs")"
+  # The same config without the shim: the data root is used as configured.
+  L=$(launcher_cmd)
+  out=$(host_ns sh -c "$L import $T/base:latest --name base && ls $T/nfs/launcher/images" 2>&1) ||
+    fail "local: $out"
+  assert_eq "base
+base.json" "$out" "not on NFS"
 }

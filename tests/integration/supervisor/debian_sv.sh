@@ -36,10 +36,10 @@ test_debian_sv_status_up_down_restart_term_once_exit() {
   # race, as with once): the new process must follow, not necessarily precede, its answer.
   pid_changed() { pid2=$(svpid "$SVC/a"); [ -n "$pid2" ] && [ "$pid1" != "$pid2" ]; }
   wait_for pid_changed || fail "restart kept pid $pid1"
-  # term: the service is restarted (want up)
+  # term: the service is restarted (want up). The same race as restart: wait for the new pid.
   out=$($DSV -v term a) || fail "term rc: $out"
-  pid3=$(svpid "$SVC/a")
-  [ -n "$pid3" ] && [ "$pid3" != "$pid2" ] || fail "term did not restart: $pid2 -> $pid3"
+  term_restarted() { pid3=$(svpid "$SVC/a"); [ -n "$pid3" ] && [ "$pid3" != "$pid2" ]; }
+  wait_for term_restarted || fail "term did not restart: $pid2 -> $pid3"
   # once: runs once, not restarted after it exits
   $DSV -v down a >/dev/null || fail "down before once"
   n=$(wc -l <"$T/out/starts")
@@ -50,29 +50,37 @@ test_debian_sv_status_up_down_restart_term_once_exit() {
   assert_eq "run, want down" "$(cat "$SVC/a/supervise/stat")"
   kill_it=$(hostpid "$(svpid "$SVC/a")")
   kill -TERM "$kill_it"
-  wait_for eval '[ -z "$(svpid "$SVC/a")" ]' || fail "once: not down after exit"
-  sleep 0.3
-  [ -z "$(svpid "$SVC/a")" ] || fail "once: restarted"
+  # Down and not wanted up: the supervisor decided not to restart it (a restart pending behind
+  # the back-off would show ", want up"). supervise/status is written last (runsv's order):
+  # wait for it, not for the pid file, which goes empty first.
+  once_down() { st=$($DSV status a); [[ $st =~ ^down:\ a:\ [0-9]+s,\ normally\ up\;\ run:\ log: ]]; }
+  wait_for once_down ||
+    fail "once: after exit: [$st]; starts: $n before once, $(wc -l <"$T/out/starts") now"
   assert_eq $((n + 1)) "$(wc -l <"$T/out/starts")" "starts after once"
   # exit: the service and its logger stop, the directory is no longer supervised
   $DSV up a >/dev/null
-  wait_for running "$SVC/a"
+  wait_for running "$SVC/a" || fail "not up again"
+  runpid=$(hostpid "$(svpid "$SVC/a")")
+  logpid=$(hostpid "$(svpid "$SVC/a/log")")
+  [ -n "$runpid" ] && [ -n "$logpid" ] || fail "no run or log process: [$runpid] [$logpid]"
   out=$($DSV -v exit a) || fail "exit rc: $out"
   assert_eq "ok: a: runsv not running" "$out"
   out=$($DSV status a)
   assert_eq 1 $? "status rc after exit"
   assert_eq "fail: a: runsv not running" "$out"
   assert_eq "down" "$(cat "$SVC/a/supervise/stat")"
-  [ "$(wc -l <"$T/out/a.log")" -eq 0 ] || true
+  wait_for eval '! alive "$runpid"' || fail "run still alive after exit"
+  wait_for eval '! alive "$logpid"' || fail "logger still alive after exit"
   sup_stop
   assert_eq 0 "$SUP_RC"
 }
 
 test_debian_sv_sees_got_term_and_timeout() {
   sup_dirs
-  mksvc "$SVC/stub" "trap '' TERM; while :; do sleep 0.05; done"
+  mksvc "$SVC/stub" "trap '' TERM; echo > $T/out/stub.ready; while :; do sleep 0.05; done"
   sup_start KILL_PROCESS_TIMEOUT=1
-  wait_for running "$SVC/stub" || fail "not running"
+  # Running is not enough: a TERM before the trap is set would stop it.
+  wait_for [ -e "$T/out/stub.ready" ] || fail "not running"
   out=$($DSV -w 1 -v down "$SVC/stub")
   assert_eq 1 $? "rc"
   [[ $out =~ ^timeout:\ run:\ $SVC/stub:\ \(pid\ [0-9]+\)\ [0-9]+s,\ want\ down,\ got\ TERM$ ]] ||
@@ -86,14 +94,15 @@ test_debian_sv_sees_got_term_and_timeout() {
 # Our sv against Debian's, on the same services at the same moment.
 test_our_sv_prints_what_debian_sv_prints() {
   sup_dirs
-  mksvc "$SVC/a" "trap : HUP; while :; do sleep 0.1; done"
+  mksvc "$SVC/a" "trap : HUP; echo > $T/out/a.ready; while :; do sleep 0.1; done"
   mkscript "$SVC/a/log/run" "exec cat >/dev/null"
   mksvc "$SVC/d" "exec sleep 1000"
   touch "$SVC/d/down"
   mkdir -p "$SVC/plain"
   own "$SVC"
   sup_start
-  wait_for running "$SVC/a" || fail "not running"
+  # (a HUP before the trap is set would kill a, and the two sv would see different pids)
+  wait_for [ -e "$T/out/a.ready" ] || fail "not running"
   wait_for [ -p "$SVC/d/supervise/ok" ] || fail "d not supervised"
   export SVDIR=$SVC
   for args in "status a" "status d" "status a d" "status $SVC/a" "status plain" "status nosuch" \

@@ -60,10 +60,14 @@ sup_stop() {
 # svpid DIR: the pid in DIR/supervise/pid (empty when down).
 svpid() { cat "$1/supervise/pid" 2>/dev/null; }
 
-running() { [ -n "$(svpid "$1")" ]; }
-
-# now_ms: wall clock in milliseconds.
-now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
+# running DIR: the service runs, as both its pid file and its status say. The supervisor writes
+# pid, stat, then status (runsv's order), so a pid alone may come with the previous status.
+running() {
+  local pid
+  pid=$(svpid "$1")
+  [ -n "$pid" ] &&
+    [ "$(od -An -tu4 -j12 -N4 "$1/supervise/status" 2>/dev/null | tr -d ' ')" = "$pid" ]
+}
 
 alive() { kill -0 "$1" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
 

@@ -49,6 +49,8 @@ test_down_file_keeps_service_down_until_up() {
   [ ! -e "$T/out/a" ] || fail "started despite down"
   assert_eq "down: $SVC/a: 0s" "$("$BIN/sv" status "$SVC/a" | sed 's/[0-9]*s$/0s/')"
   "$BIN/sv" -w 5 start "$SVC/a" | grep -q '^ok: run: ' || fail "sv start"
+  # sv returns once run is spawned, maybe before its first line: wait for that line.
+  wait_for grep -qx up "$T/out/a" || fail "run did not start"
   assert_eq up "$(cat "$T/out/a")"
   [[ $("$BIN/sv" status "$SVC/a") == *", normally down" ]] || fail "normally down not shown"
   sup_stop
@@ -60,11 +62,17 @@ test_control_letters_signal_the_run_process() {
   sup_dirs
   mksvc "$SVC/a" "trap 'echo HUP >> $T/out/sig' HUP; trap 'echo USR1 >> $T/out/sig' USR1
 trap 'echo ALRM >> $T/out/sig' ALRM; trap 'echo INT >> $T/out/sig' INT
+echo traps-set > $T/out/ready
 while :; do sleep 0.02; done"
   sup_start
-  wait_for running "$SVC/a" || fail "not running"
-  sleep 0.1
-  for c in hup 1 alarm interrupt; do "$BIN/sv" "$c" "$SVC/a"; sleep 0.15; done
+  # A signal sent before the traps are set would kill run: wait until it says they are.
+  wait_for [ -s "$T/out/ready" ] || fail "not running"
+  n=0
+  for c in hup 1 alarm interrupt; do
+    "$BIN/sv" "$c" "$SVC/a"
+    n=$((n + 1))
+    wait_for eval '[ "$(wc -l <"$T/out/sig" 2>/dev/null)" = $n ]' || fail "sv $c: no trap ran"
+  done
   assert_eq "HUP USR1 ALRM INT" "$(tr '\n' ' ' <"$T/out/sig" | sed 's/ $//')"
   pid=$(hostpid "$(svpid "$SVC/a")")
   "$BIN/sv" pause "$SVC/a"
@@ -99,17 +107,21 @@ test_invalid_kill_timeout_warns_and_uses_default() {
 
 test_no_zombies_from_daemonizing_services_when_not_pid1() {
   sup_dirs
-  # run leaves an orphan behind that exits later: as subreaper the supervisor reaps it.
-  mksvc "$SVC/d" "sh -c 'sleep 0.3 & echo \$! > $T/out/orphan'; exec sleep 1000"
+  # run leaves an orphan behind that exits when told: as subreaper the supervisor adopts
+  # and reaps it (without the subreaper, the host's init would, and the parent check fails).
+  mksvc "$SVC/d" "sh -c 'while [ ! -e $T/out/go ]; do sleep 0.05; done & echo \$! > $T/out/orphan'
+exec sleep 1000"
   in_mntns "$BIN/supervisor" "$SVC" >"$T/sup.out" 2>&1 &
   SUP_BG=$!
   wait_for sup_find || fail "supervisor did not start"
   wait_for [ -s "$T/out/orphan" ] || fail "no orphan"
   orphan=$(cat "$T/out/orphan")
-  assert_eq "$SUP" "$(awk '{print $4}' "/proc/$orphan/stat" 2>/dev/null || echo "$SUP")" "orphan's parent"
-  sleep 0.6
+  parent_of_orphan() { awk '/^PPid:/ {print $2}' "/proc/$orphan/status" 2>/dev/null; }
+  wait_for eval '[ "$(parent_of_orphan)" = "$SUP" ]' ||
+    fail "orphan's parent is [$(parent_of_orphan)], not the supervisor $SUP"
+  touch "$T/out/go"
+  wait_for [ ! -e "/proc/$orphan" ] || fail "orphan $orphan not reaped"
   assert_eq 0 "$(zombies_of "$SUP")" "zombies"
-  [ ! -e "/proc/$orphan" ] || fail "orphan $orphan not reaped"
   sup_stop
   assert_eq 0 "$SUP_RC"
 }

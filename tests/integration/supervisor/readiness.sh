@@ -5,7 +5,10 @@ MODES="root user"
 
 test_sv_wait_waits_for_readiness() {
   sup_dirs
-  mksvc "$SVC/slow" "sleep 1; echo ready >&3; echo ready-sent > $T/out/ready; exec sleep 1000"
+  # Ready when the test says so; the file is written before the notification, so that sv
+  # returning before the file exists means sv did not wait.
+  mksvc "$SVC/slow" "while [ ! -e $T/out/go ]; do sleep 0.05; done
+echo ready-sent > $T/out/ready; echo ready >&3; exec sleep 1000"
   echo 3 >"$SVC/slow/notification-fd"
   touch "$SVC/slow/down"
   mksvc "$SVC/plain" "exec sleep 1000"
@@ -17,10 +20,11 @@ test_sv_wait_waits_for_readiness() {
   start=$(now_ms)
   out=$("$BIN/sv" -w 5 start "$SVC/plain") || fail "plain: $out"
   [ $(($(now_ms) - start)) -lt 900 ] || fail "a service without readiness waited"
-  start=$(now_ms)
   "$BIN/sv" up "$SVC/slow"
   wait_for running "$SVC/slow" || fail "not running"
   assert_eq false "$("$BIN/sv" status --json "$SVC/slow" | jq -r '.[0].ready')" "ready before"
+  start=$(now_ms)
+  (sleep 1 && touch "$T/out/go") &
   out=$("$BIN/sv" -w 5 start "$SVC/slow") || fail "slow: $out"
   took=$(($(now_ms) - start))
   [[ $out =~ ^ok:\ run:\ $SVC/slow: ]] || fail "output: [$out]"

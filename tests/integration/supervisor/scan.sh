@@ -14,8 +14,11 @@ first_line_ms() {
 mtime_us() { stat -c %.6Y "$1" | tr -d .; }
 
 test_new_service_starts_within_100ms() {
+  # A service there from the start: once it runs, the supervisor has scanned and watches.
+  sup_dirs
+  mksvc "$SVC/first" "echo started > $T/out/first; exec sleep 1000"
   sup_start
-  sleep 0.2
+  wait_for [ -s "$T/out/first" ] || fail "first service never started: $(cat "$T/sup.out")"
   for i in 1 2 3; do
     mksvc "$T/stage/new$i" "echo started > $T/out/new$i; exec sleep 1000"
     # Timed from mv's end: the rename is its last act; its exec on a busy machine is not ours.
@@ -58,8 +61,12 @@ test_removed_service_stops_within_100ms() {
   [ "$took" -lt 100 ] || fail "stopping took ${took} ms"
   wait_for [ -e "$T/out/finish" ] || fail "finish did not run"
   wait_for eval '! alive "$logpid"' || fail "logger still alive"
-  # The directory is no longer supervised: runit's sv says so.
-  wait_for eval '! /usr/bin/sv status "$T/removed/gone" >/dev/null' || fail "still supervised"
+  # The directory is no longer supervised: runit's sv says so (its words, not just its exit
+  # code, which a missing sv would give too).
+  unsupervised() {
+    [ "$(/usr/bin/sv status "$T/removed/gone" 2>&1)" = "fail: $T/removed/gone: runsv not running" ]
+  }
+  wait_for unsupervised || fail "still supervised: $(/usr/bin/sv status "$T/removed/gone" 2>&1)"
   # And the same name again is a new service.
   mv "$T/removed/gone" "$SVC/"
   wait_for running "$SVC/gone" || fail "not restarted when put back"
@@ -160,7 +167,7 @@ test_second_supervisor_on_same_dir_is_refused_by_lock() {
   sup_dirs
   mksvc "$SVC/a" "echo x >> $T/out/a; exec sleep 1000"
   sup_start
-  wait_for running "$SVC/a" || fail "not running"
+  wait_for running "$SVC/a" && wait_for [ -s "$T/out/a" ] || fail "not running"
   # Debian's runsv on the same directory must be refused by our lock.
   out=$(timeout 2 runsv "$SVC/a" 2>&1)
   assert_contains "$out" "unable to lock supervise/lock"
