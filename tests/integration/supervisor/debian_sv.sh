@@ -54,15 +54,13 @@ test_debian_sv_status_up_down_restart_term_once_exit() {
   sleep 0.3
   [ -z "$(svpid "$SVC/a")" ] || fail "once: restarted"
   assert_eq $((n + 1)) "$(wc -l <"$T/out/starts")" "starts after once"
-  # exit: the service and its logger stop, the directory is no longer supervised
+  # exit: the service and its logger stop and the directory is left alone for a moment;
+  # then it is supervised again, as runsvdir does within its 5 s scan (exit.sh has more)
   $DSV up a >/dev/null
   wait_for running "$SVC/a"
   out=$($DSV -v exit a) || fail "exit rc: $out"
   assert_eq "ok: a: runsv not running" "$out"
-  out=$($DSV status a)
-  assert_eq 1 $? "status rc after exit"
-  assert_eq "fail: a: runsv not running" "$out"
-  assert_eq "down" "$(cat "$SVC/a/supervise/stat")"
+  wait_for eval '[[ $($DSV status a) =~ $(status_re a) ]]' || fail "not back after exit"
   [ "$(wc -l <"$T/out/a.log")" -eq 0 ] || true
   sup_stop
   assert_eq 0 "$SUP_RC"
