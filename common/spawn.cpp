@@ -82,10 +82,14 @@ struct ChildArgs {
   sigset_t none;
   sigemptyset(&none);
   (void)::sigprocmask(SIG_SETMASK, &none, nullptr); // last: no handler is left to run
-  const int fds[3] = {opts.stdin_fd, opts.stdout_fd, opts.stderr_fd};
-  for (int target = 0; target < 3 && err == 0; ++target) {
-    const int fd = fds[target];
-    if (fd < 0)
+  // stdio first, then the extra fd: its source is never 0-2 in our callers, so the stdio
+  // dups cannot have replaced it, and its target is above 2, so it replaces none of them.
+  const int fds[4] = {opts.stdin_fd, opts.stdout_fd, opts.stderr_fd, opts.extra_fd};
+  const int targets[4] = {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO, opts.extra_fd_target};
+  for (int i = 0; i < 4 && err == 0; ++i) {
+    const int fd = fds[i];
+    const int target = targets[i];
+    if (fd < 0 || target < 0)
       continue;
     if (fd == target) { // dup2 onto itself keeps FD_CLOEXEC: clear it instead
       const int flags = ::fcntl(fd, F_GETFD);
@@ -95,7 +99,9 @@ struct ChildArgs {
       err = errno;
     }
   }
-  if (err == 0 && !opts.cwd.empty() && ::chdir(opts.cwd.c_str()) < 0)
+  if (err == 0 && opts.cwd_fd >= 0 && ::fchdir(opts.cwd_fd) < 0)
+    err = errno;
+  else if (err == 0 && opts.cwd_fd < 0 && !opts.cwd.empty() && ::chdir(opts.cwd.c_str()) < 0)
     err = errno;
   if (err == 0) {
     ::execve(a.file, a.argv, a.envp);

@@ -1,6 +1,7 @@
 // cinit's entry: multi-call (as "supervisor" it is the service supervisor), argv parsing,
 // and the environment knobs my_init reads. All the work is in init.cpp.
 #include "common/log.hpp"
+#include "common/seconds.hpp"
 #include "init/init.hpp"
 #include "init/options.hpp"
 
@@ -17,13 +18,9 @@
 namespace {
 
 double timeout_from_env(const char* name) {
-  const char* value = std::getenv(name);
-  if (value == nullptr || *value == '\0')
-    return 30;
-  const auto seconds = cinit::init::parse_seconds(value);
+  const std::optional<double> seconds = cinit::seconds_from_env(name, 30);
   if (!seconds)
-    cinit::die(1, std::string("invalid ") + name + " '" + value +
-                      "': expected a number of seconds");
+    cinit::die(1, cinit::bad_seconds(name, std::getenv(name)));
   return *seconds;
 }
 

@@ -2,9 +2,6 @@
 
 #include "common/version.hpp"
 
-#include <cmath>
-#include <cstdlib>
-
 namespace cinit::init {
 
 std::string usage() {
@@ -75,23 +72,6 @@ ParseResult parse_options(const std::vector<std::string>& args) {
   }
   r.options = std::move(o);
   return r;
-}
-
-std::optional<double> parse_seconds(const std::string& raw) {
-  // Surrounding blanks are allowed (an env file's "30\n"), as Python's int() allows them.
-  const std::size_t first = raw.find_first_not_of(" \t\r\n");
-  const std::size_t last = raw.find_last_not_of(" \t\r\n");
-  const std::string text = first == std::string::npos ? "" : raw.substr(first, last - first + 1);
-  if (text.empty() || text.size() > 32)
-    return std::nullopt;
-  for (const char c : text)
-    if ((c < '0' || c > '9') && c != '.')
-      return std::nullopt;
-  char* end = nullptr;
-  const double v = std::strtod(text.c_str(), &end);
-  if (end != text.c_str() + text.size() || !std::isfinite(v) || v < 0 || v > 1e7)
-    return std::nullopt;
-  return v;
 }
 
 } // namespace cinit::init

@@ -27,9 +27,6 @@ struct ParseResult {
 
 ParseResult parse_options(const std::vector<std::string>& args);
 
-// Parses a timeout in seconds ("30", "0.5"). nullopt if not a non-negative number.
-std::optional<double> parse_seconds(const std::string& text);
-
 std::string usage();
 
 } // namespace cinit::init

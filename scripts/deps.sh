@@ -10,7 +10,9 @@ packages=(
   dpkg-dev debhelper lintian mmdebstrap git # make deb, make test-packages
   libboost-dev libboost-filesystem-dev     # Boost.Process for the launcher's helpers
   nlohmann-json3-dev libinih-dev libarchive-dev catch2
-  libcurl4-openssl-dev                     # launcher pull (registry API over HTTPS)
+  libcurl4-openssl-dev libssl-dev libnghttp2-dev libssh2-1-dev libbrotli-dev \
+  libidn2-dev libpsl-dev                   # launcher pull (HTTPS), linked statically
+  docker-registry skopeo apache2-utils openssl python3 # a local registry for the pull tests
   zlib1g-dev libbz2-dev liblzma-dev libzstd-dev libacl1-dev # libarchive, linked statically
   clang libclang-rt-14-dev                 # libFuzzer targets
   uidmap util-linux iproute2 procps psmisc # newuidmap/newgidmap, unshare, ip, ps

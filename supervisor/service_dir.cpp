@@ -1,13 +1,12 @@
 #include "supervisor/service_dir.hpp"
 
+#include "common/spawn.hpp"
 #include "common/syscall.hpp"
 
 #include <cerrno>
 #include <climits>
-#include <csignal>
 #include <cstring>
 #include <fcntl.h>
-#include <spawn.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -170,16 +169,28 @@ std::string prepare_supervise(const std::string& dir, SuperviseFds& out) {
   return {};
 }
 
-bool write_status_files(const std::string& dir, const Status& status, Want want) {
+bool write_status_files(const std::string& dir, const Status& status, Want want,
+                        WrittenStatus& last) {
   const std::string sup = dir + "/supervise/";
   const StatusBytes bytes = encode_status(status);
-  const std::string pid = status.pid != 0 ? std::to_string(status.pid) + "\n" : std::string();
+  std::string pid = status.pid != 0 ? std::to_string(status.pid) + "\n" : std::string();
+  std::string stat = stat_text(status.state, status.paused, status.got_term, want);
+  const bool all = !last.valid;
+  last.valid = false; // until every write below has succeeded
   // runsv's order: pid, stat, then status, which sv reads; when sv sees a new status the
   // other two are already current.
-  return write_file_atomic(sup + "pid", pid, 0644) &&
-         write_file_atomic(sup + "stat",
-                           stat_text(status.state, status.paused, status.got_term, want), 0644) &&
-         write_file_atomic(sup + "status", std::string_view(bytes.data(), bytes.size()), 0644);
+  if ((all || pid != last.pid) && !write_file_atomic(sup + "pid", pid, 0644))
+    return false;
+  if ((all || stat != last.stat) && !write_file_atomic(sup + "stat", stat, 0644))
+    return false;
+  if ((all || bytes != last.status) &&
+      !write_file_atomic(sup + "status", std::string_view(bytes.data(), bytes.size()), 0644))
+    return false;
+  last.pid = std::move(pid);
+  last.stat = std::move(stat);
+  last.status = bytes;
+  last.valid = true;
+  return true;
 }
 
 void write_ready_file(const std::string& dir, pid_t pid) {
@@ -249,43 +260,26 @@ std::optional<int> read_notification_fd(const std::string& dir, std::string& pro
 }
 
 pid_t spawn_service(const ServiceSpawn& spec, int& error) {
-  std::vector<char*> argv;
-  for (const std::string& a : spec.argv)
-    argv.push_back(const_cast<char*>(a.c_str())); // exec's prototype is not const-correct
-  argv.push_back(nullptr);
-
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_t actions;
-  (void)posix_spawnattr_init(&attr);
-  (void)posix_spawn_file_actions_init(&actions);
-  sigset_t all;
-  sigset_t none;
-  sigfillset(&all);
-  sigemptyset(&none);
-  (void)posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-                                            POSIX_SPAWN_SETSID);
-  (void)posix_spawnattr_setsigmask(&attr, &none);
-  (void)posix_spawnattr_setsigdefault(&attr, &all);
-  // dup2 onto the same number clears FD_CLOEXEC in glibc, so an inherited fd stays usable.
-  if (spec.stdin_fd >= 0)
-    (void)posix_spawn_file_actions_adddup2(&actions, spec.stdin_fd, STDIN_FILENO);
-  if (spec.stdout_fd >= 0)
-    (void)posix_spawn_file_actions_adddup2(&actions, spec.stdout_fd, STDOUT_FILENO);
-  if (spec.stderr_fd >= 0)
-    (void)posix_spawn_file_actions_adddup2(&actions, spec.stderr_fd, STDERR_FILENO);
-  if (spec.notify_fd >= 0)
-    (void)posix_spawn_file_actions_adddup2(&actions, spec.notify_fd, spec.notify_target);
-  if (spec.dir_fd >= 0)
-    (void)posix_spawn_file_actions_addfchdir_np(&actions, spec.dir_fd);
-  else
-    (void)posix_spawn_file_actions_addchdir_np(&actions, spec.dir.c_str());
-
-  pid_t pid = -1;
-  // After the chdir action, "./run" names the service's own program, as in runsv.
-  error = posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), environ);
-  (void)posix_spawn_file_actions_destroy(&actions);
-  (void)posix_spawnattr_destroy(&attr);
-  return error == 0 ? pid : -1;
+  // The supervisor's environment does not change while it runs: copy it once.
+  static const std::vector<std::string> env = [] {
+    std::vector<std::string> out;
+    for (char** e = environ; *e != nullptr; ++e)
+      out.emplace_back(*e);
+    return out;
+  }();
+  SpawnOptions opts;
+  opts.stdin_fd = spec.stdin_fd;
+  opts.stdout_fd = spec.stdout_fd;
+  opts.stderr_fd = spec.stderr_fd;
+  opts.extra_fd = spec.notify_fd;
+  opts.extra_fd_target = spec.notify_target;
+  opts.new_session = true; // runsv calls setsid() for run and finish
+  opts.cwd = spec.dir;
+  opts.cwd_fd = spec.dir_fd;
+  opts.path_search = false; // after the chdir, "./run" names the service's own program
+  const SpawnResult r = spawn(spec.argv, env, opts);
+  error = r.error;
+  return r.pid;
 }
 
 bool has_regular_file(const std::string& dir, const char* name) {

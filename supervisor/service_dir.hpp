@@ -45,9 +45,20 @@ struct SuperviseFds {
 // an empty string on success.
 std::string prepare_supervise(const std::string& dir, SuperviseFds& out);
 
-// Writes supervise/status, supervise/stat and supervise/pid, each atomically (temp + rename,
-// like runsv's *.new files). Returns false with errno set on the first failure.
-[[nodiscard]] bool write_status_files(const std::string& dir, const Status& status, Want want);
+// What write_status_files last wrote for one program, so that it writes only what changed.
+struct WrittenStatus {
+  bool valid = false; // false: nothing known, write all three
+  std::string pid;
+  std::string stat;
+  StatusBytes status{};
+};
+
+// Writes supervise/pid, supervise/stat and supervise/status, each atomically (temp + rename,
+// like runsv's *.new files), skipping those whose bytes equal `last` (a rename is the
+// expensive part: ext4 starts writeback of a file renamed over another). Returns false with
+// errno set on the first failure, and then forgets `last`.
+[[nodiscard]] bool write_status_files(const std::string& dir, const Status& status, Want want,
+                                      WrittenStatus& last);
 
 // supervise/ready: our extension for readiness notification; holds the pid that declared
 // itself ready. Ours `sv -w` compares it with the pid in supervise/status.
@@ -73,8 +84,9 @@ struct ServiceSpawn {
   int notify_target = -1;
 };
 
-// posix_spawn in its own session (runsv calls setsid() for run), SIG_DFL everywhere and an
-// empty mask. Returns the pid, or -1 with `error` set (exec errors are reported here).
+// common/spawn in its own session (runsv calls setsid() for run), SIG_DFL everywhere and an
+// empty mask, with the supervisor's environment. Returns the pid, or -1 with `error` set
+// (exec errors are reported here).
 pid_t spawn_service(const ServiceSpawn& spec, int& error);
 
 // Whether DIR/NAME exists as a regular file (finish, check).

@@ -5,6 +5,7 @@
 #include "supervisor/supervisor.hpp"
 
 #include "common/log.hpp"
+#include "common/seconds.hpp"
 #include "common/syscall.hpp"
 #include "common/unique_fd.hpp"
 #include "supervisor/service_dir.hpp"
@@ -43,15 +44,27 @@ using std::chrono::milliseconds;
 
 // A run shorter than this counts as a crash (runsv waits 1 s after such a run).
 constexpr milliseconds healthy_run{1000};
-// Restart delays on a crash loop: 100 ms, doubling, at most 3 s; none after a healthy run.
+// Restart delays on a crash loop: 100 ms, doubling, at most a minute; none after a healthy
+// run. A quick first retry rides out a transient failure; 9 restarts in the first minute,
+// then one a minute (runsv: one a second, forever).
 constexpr milliseconds first_backoff{100};
-constexpr milliseconds max_backoff{3000};
+constexpr milliseconds max_backoff{60000};
 // A directory being created (mkdir, then run) is not reported as bad before this.
 constexpr milliseconds bad_grace{300};
 // How often bad directories and a missing DIR are checked again besides inotify.
 constexpr milliseconds bad_retry{2000};
 // After its service is down, a logger gets this long to read the rest and see EOF.
 constexpr milliseconds log_eof_grace{1000};
+// After `sv exit`, the directory is supervised again this long after its service stopped
+// (runsvdir starts a new runsv within its 5 s scan). runit's sv polls every 420 ms and
+// `sv -v exit` waits to see "runsv not running": the pause lets it see that.
+constexpr milliseconds exit_pause{2000};
+// During a shutdown, status files are not written for this long: most services are gone by
+// then, and each write (three renames; on ext4 mounted with `discard`, each rename waits for
+// the trim of the replaced file's block) would delay the TERMs and the reaping of the others.
+// Readers lose nothing: once we exit, supervise/ok tells sv (ours and runit's) "runsv not
+// running", whatever the files say. A service still stopping after it gets its state written.
+constexpr milliseconds shutdown_status_hold{500};
 // After the final SIGKILL, how long to wait for the reaping before exiting anyway.
 constexpr milliseconds kill_reap_grace{2000};
 // A partial line longer than this is written out as a line of its own.
@@ -100,7 +113,22 @@ struct Proc {
   bool is_ready = false;
   bool quiet = false; // the directory is gone: status files cannot be written
   bool status_warned = false;
+  bool dirty = false; // the status files are behind: written at the end of the loop iteration
+  WrittenStatus written;
+  bool ready_file = true; // supervise/ready may exist (a previous supervisor's, or ours)
 };
+
+Status status_of(const Proc& p) {
+  Status st;
+  st.unix_seconds = p.stamp.tv_sec;
+  st.nanoseconds = static_cast<std::uint32_t>(p.stamp.tv_nsec);
+  st.pid = p.pid;
+  st.paused = p.paused;
+  st.want_up = p.want == Want::up;
+  st.got_term = p.got_term;
+  st.state = p.state;
+  return st;
+}
 
 // The output of a service without log/, copied to ours line by line behind "NAME: ".
 struct Prefixer {
@@ -173,6 +201,8 @@ private:
   void stop(Proc& p);
   void signal_proc(Proc& p, int sig);
   void publish(Proc& p);
+  void flush_status();
+  void write_status(Proc& p);
   void begin_exit(Service& s, bool removed);
   void after_main_down(Service& s);
   void maybe_finish_exit(Service& s);
@@ -195,10 +225,14 @@ private:
   std::unordered_map<pid_t, std::pair<Service*, Proc*>> by_pid_;
   std::map<std::string, BadEntry> bad_;
   std::unordered_map<int, std::string> wd_names_;
-  std::set<std::string> exited_; // `sv exit`ed: left alone until SIGHUP or re-creation
+  // `sv exit`ed names and when they are supervised again (sooner on SIGHUP or re-creation).
+  std::map<std::string, Clock::time_point> exited_;
   std::set<std::string> recheck_;
   bool full_rescan_ = false;
   std::vector<std::unique_ptr<Service>> graveyard_; // freed after the epoll batch
+  std::vector<Proc*> dirty_; // flushed before graveyard_ is freed and before each wait
+  bool status_held_ = false; // shutting down: publish() writes nothing until the hold ends
+  Clock::time_point status_hold_until_{};
   std::uint64_t next_id_ = 1;
   bool shutting_down_ = false;
   bool killed_ = false;
@@ -220,6 +254,7 @@ int Supervisor::run() {
       warn(std::string("unexpected error in the loop: ") + e.what());
     }
   }
+  flush_status(); // what changed after a shutdown's hold (the services are in graveyard_)
   return 0;
 }
 
@@ -232,6 +267,9 @@ bool Supervisor::setup() {
   if (::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
     warn_sys(errno, "unable to become a child subreaper");
   (void)std::signal(SIGPIPE, SIG_IGN); // a closed stdout must not kill the supervisor
+  // An ignored SIGCHLD inherited from our parent would make the kernel reap our children
+  // itself (POSIX: SA_NOCLDWAIT semantics) and waitpid() would never see a service exit.
+  (void)std::signal(SIGCHLD, SIG_DFL);
 
   sigset_t set;
   sigemptyset(&set);
@@ -291,6 +329,10 @@ int Supervisor::timeout_ms() const {
   if (!recheck_.empty() || full_rescan_ || !graveyard_.empty())
     return 0;
   consider(dir_retry_at_);
+  if (status_held_)
+    consider(status_hold_until_);
+  for (const auto& [name, at] : exited_)
+    consider(at);
   if (shutting_down_)
     consider(killed_ ? final_deadline_ : deadline_);
   for (const auto& [name, s] : services_) {
@@ -311,6 +353,7 @@ int Supervisor::timeout_ms() const {
 }
 
 void Supervisor::loop_once() {
+  flush_status(); // what the last batch changed, while its dropped services still exist
   graveyard_.clear();
   if (full_rescan_) {
     full_rescan_ = false;
@@ -325,6 +368,7 @@ void Supervisor::loop_once() {
     done_ = true;
     return;
   }
+  flush_status(); // before waiting: a reader never sees an older state than an answered command
   std::array<epoll_event, 64> events{};
   const int n = ::epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()),
                              timeout_ms());
@@ -469,6 +513,7 @@ void Supervisor::handle_ready(Proc& p) {
       p.is_ready = true;
       p.ready.reset(); // s6 closes it too: later writes are the service's own business
       write_ready_file(p.dir, p.pid);
+      p.ready_file = true;
       return;
     }
   }
@@ -513,6 +558,13 @@ void Supervisor::run_timers() {
     done_ = true;
     return;
   }
+  if (status_held_ && now >= status_hold_until_) {
+    status_held_ = false;
+    for (const auto& [name, s] : services_)
+      for (Proc* p : {&s->main, s->log.get()})
+        if (p != nullptr)
+          publish(*p);
+  }
   if (dir_retry_at_ && now >= *dir_retry_at_) {
     watch_dir();
     full_rescan_ = true;
@@ -534,6 +586,14 @@ void Supervisor::run_timers() {
       p->restart_at.reset();
       if (p->pid == 0 && p->want == Want::up)
         start(*s, *p);
+    }
+  }
+  for (auto it = exited_.begin(); it != exited_.end();) {
+    if (now >= it->second) {
+      recheck_.insert(it->first); // runit reads `down` again: a service with one stays down
+      it = exited_.erase(it);
+    } else {
+      ++it;
     }
   }
   for (auto& [name, b] : bad_)
@@ -563,7 +623,7 @@ void Supervisor::full_scan() {
   for (const auto& [name, b] : bad_)
     if (present.count(name) == 0)
       gone.push_back(name);
-  for (const std::string& name : exited_)
+  for (const auto& [name, at] : exited_)
     if (present.count(name) == 0)
       gone.push_back(name);
   for (const std::string& name : gone)
@@ -776,7 +836,10 @@ void Supervisor::start(Service& s, Proc& p) {
   p.stamp = now_real();
   p.started = Clock::now();
   by_pid_[pid] = {&s, &p};
-  remove_ready_file(p.dir);
+  if (p.ready_file) {
+    remove_ready_file(p.dir);
+    p.ready_file = false;
+  }
   if (notify.read.valid()) {
     p.ready = std::move(notify.read);
     epoll_add(p.ready.get(), make_tag(Kind::ready, (s.id << 1) | (p.is_log ? 1 : 0)));
@@ -790,8 +853,9 @@ void Supervisor::on_exit(Service& s, Proc& p, int wstatus) {
     p.got_term = false;
     p.paused = false;
     p.ready.reset();
-    if (p.is_ready)
+    if (p.ready_file)
       remove_ready_file(p.dir);
+    p.ready_file = false;
     p.is_ready = false;
     p.last_exit_by_us = p.stopped_by_us;
     if (Clock::now() - p.started >= healthy_run)
@@ -947,18 +1011,27 @@ void Supervisor::command(Service& s, Proc& p, Command c) {
   }
 }
 
+// Status files are written once per loop iteration, not once per change: a stop is a TERM
+// and then an exit, often in the same batch, and a start of a thousand services is one batch.
 void Supervisor::publish(Proc& p) {
+  if (p.quiet || p.dirty || status_held_)
+    return;
+  p.dirty = true;
+  dirty_.push_back(&p);
+}
+
+void Supervisor::flush_status() {
+  for (Proc* p : dirty_) {
+    p->dirty = false;
+    write_status(*p);
+  }
+  dirty_.clear();
+}
+
+void Supervisor::write_status(Proc& p) {
   if (p.quiet)
     return;
-  Status st;
-  st.unix_seconds = p.stamp.tv_sec;
-  st.nanoseconds = static_cast<std::uint32_t>(p.stamp.tv_nsec);
-  st.pid = p.pid;
-  st.paused = p.paused;
-  st.want_up = p.want == Want::up;
-  st.got_term = p.got_term;
-  st.state = p.state;
-  if (!write_status_files(p.dir, st, p.want)) {
+  if (!write_status_files(p.dir, status_of(p), p.want, p.written)) {
     if (!p.status_warned)
       warn_sys(errno, "unable to write '" + p.dir + "/supervise/status'");
     p.status_warned = true;
@@ -1013,7 +1086,7 @@ void Supervisor::maybe_finish_exit(Service& s) {
   if (!s.exiting || s.main.pid != 0 || (s.log && s.log->pid != 0))
     return;
   if (!s.removed && !shutting_down_)
-    exited_.insert(s.name); // `sv exit`: stays down until SIGHUP or the dir is re-created
+    exited_[s.name] = Clock::now() + exit_pause; // `sv exit`: back after a pause, as in runit
   if (!shutting_down_)
     recheck_.insert(s.name); // the name may already mean a new directory
   drop(s);
@@ -1036,6 +1109,8 @@ void Supervisor::begin_shutdown() {
     return;
   shutting_down_ = true;
   deadline_ = Clock::now() + kill_timeout_;
+  status_held_ = true;
+  status_hold_until_ = Clock::now() + shutdown_status_hold;
   std::vector<Service*> list;
   for (const auto& [name, s] : services_)
     list.push_back(s.get());
@@ -1055,30 +1130,6 @@ void Supervisor::kill_all() {
 
 } // namespace
 
-std::optional<double> parse_kill_timeout(std::string_view text) {
-  if (text.empty() || text.size() > 12)
-    return std::nullopt;
-  double value = 0;
-  double scale = 0;
-  for (const char c : text) {
-    if (c == '.' && scale == 0) {
-      scale = 1;
-      continue;
-    }
-    if (c < '0' || c > '9')
-      return std::nullopt;
-    if (scale == 0) {
-      value = value * 10 + (c - '0');
-    } else {
-      scale /= 10;
-      value += (c - '0') * scale;
-    }
-  }
-  if (text.back() == '.' || text.front() == '.')
-    return std::nullopt;
-  return value;
-}
-
 int supervisor_main(int argc, char** argv) {
   set_program_name("supervisor");
   if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
@@ -1089,16 +1140,13 @@ int supervisor_main(int argc, char** argv) {
   while (dir.size() > 1 && dir.back() == '/')
     dir.pop_back();
 
-  double timeout = 30;
-  if (const char* env = std::getenv("KILL_PROCESS_TIMEOUT")) {
-    if (const std::optional<double> t = parse_kill_timeout(env))
-      timeout = *t;
-    else
-      warn(std::string("invalid KILL_PROCESS_TIMEOUT '") + env + "', using 30 seconds");
-  }
+  // cinit has checked it already; a supervisor of its own refuses a bad value the same way.
+  const std::optional<double> timeout = seconds_from_env("KILL_PROCESS_TIMEOUT", 30);
+  if (!timeout)
+    die(100, bad_seconds("KILL_PROCESS_TIMEOUT", std::getenv("KILL_PROCESS_TIMEOUT")));
   const char* prefix = std::getenv("SUPERVISOR_PREFIX_LOGS");
   const bool prefix_logs = prefix != nullptr && std::string_view(prefix) == "1";
-  const auto kill_timeout = milliseconds(static_cast<long long>(timeout * 1000));
+  const auto kill_timeout = milliseconds(static_cast<long long>(*timeout * 1000));
   Supervisor sup(std::move(dir), kill_timeout, prefix_logs);
   return sup.run();
 }

@@ -4,6 +4,7 @@
 #include "supervisor/sv.hpp"
 
 #include "common/log.hpp"
+#include "common/seconds.hpp"
 #include "common/syscall.hpp"
 #include "common/unique_fd.hpp"
 #include "supervisor/service_dir.hpp"
@@ -454,16 +455,6 @@ std::optional<Action> parse_action(const std::string& name, bool verbose) {
   }
 }
 
-std::optional<double> parse_seconds(const char* s) {
-  if (s == nullptr || *s == '\0')
-    return std::nullopt;
-  char* end = nullptr;
-  const double v = std::strtod(s, &end);
-  if (*end != '\0' || v < 0 || v > 1e9)
-    return std::nullopt;
-  return v;
-}
-
 [[noreturn]] void usage() {
   (void)write_full(STDERR_FILENO, std::string(usage_text) + "\n"); // runit adds an empty line
   std::exit(usage_exit);
@@ -473,9 +464,11 @@ std::optional<double> parse_seconds(const char* s) {
 
 int sv_main(int argc, char** argv) {
   set_program_name("sv");
-  double wait_seconds = 7;
-  if (const std::optional<double> w = parse_seconds(std::getenv("SVWAIT")))
-    wait_seconds = *w;
+  // runit's sv ignores a bad SVWAIT; a typo there should not turn into the default silently.
+  const std::optional<double> svwait = seconds_from_env("SVWAIT", 7);
+  if (!svwait)
+    die(usage_exit, bad_seconds("SVWAIT", std::getenv("SVWAIT")));
+  double wait_seconds = *svwait;
   bool verbose = false;
   bool json = false;
   int i = 1;
@@ -491,9 +484,11 @@ int sv_main(int argc, char** argv) {
       verbose = true;
     } else if (opt == "-w" || opt.rfind("-w", 0) == 0) {
       const char* value = opt == "-w" ? (i + 1 < argc ? argv[++i] : nullptr) : argv[i] + 2;
+      if (value == nullptr)
+        usage();
       const std::optional<double> w = parse_seconds(value);
       if (!w)
-        usage();
+        die(usage_exit, bad_seconds("-w", value));
       wait_seconds = *w;
     } else if (opt == "-V") {
       log_line("sv: cinit");

@@ -1,9 +1,9 @@
-// Fuzzes runit's status record and the small supervisor parsers: no crash; a record that
+// Fuzzes runit's status record and the small supervisor parsers (and the seconds parser): no crash; a record that
 // decodes re-encodes to the same 20 bytes; sv's line for it is well-formed.
 #include "tests/fuzz/check.hpp"
+#include "common/seconds.hpp"
 #include "supervisor/service_dir.hpp"
 #include "supervisor/status.hpp"
-#include "supervisor/supervisor.hpp"
 
 #include <cstdint>
 #include <cstdio>
@@ -41,7 +41,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)parse_command(c);
   if (const std::optional<int> fd = parse_notification_fd(in))
     check(*fd >= 3 && *fd <= 1023, "notification fd range");
-  if (const std::optional<double> t = parse_kill_timeout(in))
-    check(*t >= 0, "negative timeout");
+  if (const std::optional<double> t = cinit::parse_seconds(in))
+    check(*t >= 0 && *t <= cinit::max_seconds, "timeout out of range");
   return 0;
 }

@@ -20,7 +20,9 @@ test_lifecycle_as_pid1_run_log_finish_shutdown() {
   # The logger was stopped after its service: the service's last words reached the log.
   assert_contains "$(cat "$T/out/web.log")" "web stopping"
   assert_eq "finish 0 0" "$(cat "$T/out/finish")" "finish arguments"
-  assert_eq "down" "$(cat "$SVC/web/supervise/stat")"
+  # Status files are not rewritten in a quick shutdown (supervisor.cpp: shutdown_status_hold);
+  # supervise/ok tells that no supervisor runs.
+  assert_eq "fail: $SVC/web: runsv not running" "$("$BIN/sv" status "$SVC/web")"
 }
 
 test_finish_gets_exit_code_and_signal() {
@@ -95,14 +97,13 @@ test_shutdown_kills_what_ignores_term_after_timeout() {
   [ "$took" -ge 900 ] && [ "$took" -lt 2500 ] || fail "shutdown took ${took}ms, want about 1000"
 }
 
-test_invalid_kill_timeout_warns_and_uses_default() {
+test_invalid_kill_timeout_is_refused_before_any_service_starts() {
   sup_dirs
   mksvc "$SVC/a" "exec sleep 1000"
-  sup_start KILL_PROCESS_TIMEOUT=soon
-  wait_for running "$SVC/a" || fail "not running"
-  sup_stop
-  assert_eq 0 "$SUP_RC"
-  assert_contains "$(cat "$T/sup.out")" "supervisor: warning: invalid KILL_PROCESS_TIMEOUT 'soon', using 30 seconds"
+  out=$(KILL_PROCESS_TIMEOUT=soon "$BIN/supervisor" "$SVC" 2>&1)
+  assert_eq 100 "$?" "exit code"
+  assert_eq "supervisor: fatal: invalid KILL_PROCESS_TIMEOUT 'soon': expected a number of seconds" "$out"
+  [ ! -e "$SVC/a/supervise" ] || fail "a service was set up"
 }
 
 test_no_zombies_from_daemonizing_services_when_not_pid1() {

@@ -3,7 +3,6 @@
 #include <catch.hpp>
 
 using cinit::init::parse_options;
-using cinit::init::parse_seconds;
 
 TEST_CASE("my_init flags are accepted and the command follows them") {
   const auto r = parse_options({"--quiet", "--skip-startup-files", "--no-kill-all-on-exit",
@@ -55,18 +54,4 @@ TEST_CASE("--skip-runit without a command exits 1 with my_init's message") {
   CHECK_FALSE(r.options);
   CHECK(r.exit_code == 1);
   CHECK(r.err == "*** When --skip-runit is given, you must also pass a main command.\n");
-}
-
-TEST_CASE("timeouts are non-negative seconds") {
-  CHECK(parse_seconds("30") == 30.0);
-  CHECK(parse_seconds("0") == 0.0);
-  CHECK(parse_seconds("0.5") == 0.5);
-  CHECK(parse_seconds(" 30\n") == 30.0);
-  CHECK_FALSE(parse_seconds(" "));
-  CHECK_FALSE(parse_seconds(""));
-  CHECK_FALSE(parse_seconds("-1"));
-  CHECK_FALSE(parse_seconds("1e3"));
-  CHECK_FALSE(parse_seconds("30s"));
-  CHECK_FALSE(parse_seconds("1.2.3"));
-  CHECK_FALSE(parse_seconds("."));
 }

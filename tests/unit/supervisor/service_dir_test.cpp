@@ -3,7 +3,6 @@
 #include "supervisor/service_dir.hpp"
 
 #include "common/syscall.hpp"
-#include "supervisor/supervisor.hpp"
 #include "tests/unit/common/temp_dir.hpp"
 
 #include <catch.hpp>
@@ -34,19 +33,6 @@ TEST_CASE("notification-fd parsing") {
   CHECK_FALSE(parse_notification_fd("3 "));
   CHECK_FALSE(parse_notification_fd("-4"));
   CHECK_FALSE(parse_notification_fd("99999"));
-}
-
-TEST_CASE("KILL_PROCESS_TIMEOUT parsing") {
-  CHECK(parse_kill_timeout("30") == 30.0);
-  CHECK(parse_kill_timeout("0") == 0.0);
-  CHECK(parse_kill_timeout("0.5") == 0.5);
-  CHECK_FALSE(parse_kill_timeout(""));
-  CHECK_FALSE(parse_kill_timeout("abc"));
-  CHECK_FALSE(parse_kill_timeout("-1"));
-  CHECK_FALSE(parse_kill_timeout("1."));
-  CHECK_FALSE(parse_kill_timeout(".5"));
-  CHECK_FALSE(parse_kill_timeout("1.2.3"));
-  CHECK_FALSE(parse_kill_timeout("10s"));
 }
 
 TEST_CASE("inspect_service_dir accepts a good dir and names what is wrong with bad ones") {
@@ -160,7 +146,8 @@ TEST_CASE("status files are written as runsv writes them") {
   s.pid = 42;
   s.state = RunState::run;
   s.want_up = false;
-  REQUIRE(write_status_files(dir, s, Want::down));
+  WrittenStatus last;
+  REQUIRE(write_status_files(dir, s, Want::down, last));
   CHECK(cinit::read_file(dir + "/supervise/pid") == "42\n");
   CHECK(cinit::read_file(dir + "/supervise/stat") == "run, want down\n");
   const std::optional<std::string> raw = cinit::read_file(dir + "/supervise/status");
@@ -169,11 +156,47 @@ TEST_CASE("status files are written as runsv writes them") {
   CHECK(decode_status(*raw)->pid == 42);
   s.pid = 0;
   s.state = RunState::down;
-  REQUIRE(write_status_files(dir, s, Want::down));
+  REQUIRE(write_status_files(dir, s, Want::down, last));
   CHECK(cinit::read_file(dir + "/supervise/pid") == "");
   CHECK(read_ready_file(dir) == 0);
   write_ready_file(dir, 77);
   CHECK(read_ready_file(dir) == 77);
   remove_ready_file(dir);
   CHECK(read_ready_file(dir) == 0);
+}
+
+TEST_CASE("status files that did not change are not written again") {
+  TempDir t;
+  const std::string dir = t / "svc";
+  REQUIRE(::mkdir(dir.c_str(), 0755) == 0);
+  REQUIRE(::mkdir((dir + "/supervise").c_str(), 0700) == 0);
+  const auto inode = [&](const char* name) {
+    struct stat st {};
+    REQUIRE(::stat((dir + "/supervise/" + name).c_str(), &st) == 0);
+    return st.st_ino;
+  };
+  Status s;
+  s.unix_seconds = 1700000000;
+  s.pid = 42;
+  s.state = RunState::run;
+  WrittenStatus last;
+  REQUIRE(write_status_files(dir, s, Want::up, last));
+  const ino_t pid_ino = inode("pid");
+  const ino_t stat_ino = inode("stat");
+  const ino_t status_ino = inode("status");
+  // got TERM: stat and status change, pid does not (each write is a new inode, via rename).
+  s.got_term = true;
+  REQUIRE(write_status_files(dir, s, Want::up, last));
+  CHECK(inode("pid") == pid_ino);
+  CHECK(inode("stat") != stat_ino);
+  CHECK(inode("status") != status_ino);
+  CHECK(cinit::read_file(dir + "/supervise/stat") == "run, got TERM\n");
+  // Nothing changed: nothing written.
+  const ino_t status_ino2 = inode("status");
+  REQUIRE(write_status_files(dir, s, Want::up, last));
+  CHECK(inode("status") == status_ino2);
+  // Forgotten (a failed write, or a new supervisor): all three again.
+  last.valid = false;
+  REQUIRE(write_status_files(dir, s, Want::up, last));
+  CHECK(inode("pid") != pid_ino);
 }
