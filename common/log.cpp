@@ -26,8 +26,12 @@ void emit(std::string_view kind, std::string_view msg, int err) {
 
 } // namespace
 
-void set_program_name(const char* name) { g_program = name; }
-const char* program_name() { return g_program; }
+void set_program_name(const char* name) {
+  g_program = name;
+}
+const char* program_name() {
+  return g_program;
+}
 
 void die(int code, std::string_view msg) {
   emit("fatal", msg, 0);
@@ -39,8 +43,12 @@ void die_sys(int code, int err, std::string_view msg) {
   std::exit(code);
 }
 
-void warn(std::string_view msg) { emit("warning", msg, 0); }
-void warn_sys(int err, std::string_view msg) { emit("warning", msg, err); }
+void warn(std::string_view msg) {
+  emit("warning", msg, 0);
+}
+void warn_sys(int err, std::string_view msg) {
+  emit("warning", msg, err);
+}
 
 void log_line(std::string_view line) {
   const int saved = errno;

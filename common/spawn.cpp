@@ -6,9 +6,9 @@
 #include <csignal>
 #include <fcntl.h>
 #include <sched.h>
-#include <sys/syscall.h>
 #include <string_view>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 

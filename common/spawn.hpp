@@ -16,12 +16,12 @@ struct SpawnOptions {
   bool new_session = false; // setsid(): own session and process group
   bool new_process_group = false;
   bool foreground_tty = false; // own process group, made the foreground of the tty on stdin
-  std::string cwd;          // empty: inherit
-  int cwd_fd = -1;          // if >= 0, fchdir() here instead of `cwd` (survives a rename)
-  int extra_fd = -1;        // if >= 0, dup2'd onto extra_fd_target after stdio (a service's
-  int extra_fd_target = -1; // notification-fd); the caller picks a target that is not 0-2
-  bool path_search = true;  // execvp semantics, over the PATH in `env`
-  std::string exec_path;    // run this file instead of argv[0] (argv[0] stays the name)
+  std::string cwd;             // empty: inherit
+  int cwd_fd = -1;             // if >= 0, fchdir() here instead of `cwd` (survives a rename)
+  int extra_fd = -1;           // if >= 0, dup2'd onto extra_fd_target after stdio (a service's
+  int extra_fd_target = -1;    // notification-fd); the caller picks a target that is not 0-2
+  bool path_search = true;     // execvp semantics, over the PATH in `env`
+  std::string exec_path;       // run this file instead of argv[0] (argv[0] stays the name)
 };
 
 struct SpawnResult {

@@ -66,7 +66,8 @@ void ContainerEnv::secure(const std::string& path, mode_t mode, bool is_dir) {
     return; // not ours to secure: read_env_dir reports such entries
   if ((st.st_mode & 07777) != mode && ::fchmod(fd.get(), mode) != 0)
     warn_sys(errno, "unable to chmod '" + path + "'");
-  if (group_ != static_cast<gid_t>(-1) && st.st_gid != group_ && ::fchown(fd.get(), 0, group_) != 0) {
+  if (group_ != static_cast<gid_t>(-1) && st.st_gid != group_ &&
+      ::fchown(fd.get(), 0, group_) != 0) {
     // A user namespace that maps no such group (a rootless single-id map): say so once and
     // keep the files root's, 0640.
     warn_sys(errno, "unable to give '" + path + "' to group docker_env; keeping it root's");

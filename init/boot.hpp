@@ -52,7 +52,7 @@ private:
   Paths paths_;
   gid_t group_ = static_cast<gid_t>(-1); // docker_env, if /etc/group has it (and we may)
   bool group_looked_up_ = false;
-  std::set<std::string> unwritten_;      // names whose dir file the last dump could not write
+  std::set<std::string> unwritten_; // names whose dir file the last dump could not write
 };
 
 // Executable regular files (symlinks followed) in `dir`, in byte order, dot-files included

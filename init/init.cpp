@@ -33,11 +33,13 @@ using Clock = std::chrono::steady_clock;
 using Deadline = std::optional<Clock::time_point>;
 
 Deadline after(double seconds) {
-  return Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                            std::chrono::duration<double>(seconds));
+  return Clock::now() +
+         std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
 }
 
-bool passed(const Deadline& d) { return d && Clock::now() >= *d; }
+bool passed(const Deadline& d) {
+  return d && Clock::now() >= *d;
+}
 
 std::string join(const std::vector<std::string>& argv) {
   std::string s;
@@ -438,8 +440,8 @@ void Init::run_main() {
 }
 
 void Init::wait_services() {
-  loop_until([&] { return stop_signal_ != 0 || (supervisor_pid_ > 0 && !running(supervisor_pid_)); },
-             {});
+  loop_until(
+      [&] { return stop_signal_ != 0 || (supervisor_pid_ > 0 && !running(supervisor_pid_)); }, {});
   if (stop_signal_ != 0) {
     exit_code_ = 0; // services-only: a clean stop is a success
     return;

@@ -27,7 +27,9 @@ std::optional<std::string> take_value(const std::vector<std::string>& args, std:
   return std::nullopt;
 }
 
-bool is_help(const std::string& a) { return a == "--help" || a == "-h"; }
+bool is_help(const std::string& a) {
+  return a == "--help" || a == "-h";
+}
 
 } // namespace
 

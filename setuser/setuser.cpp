@@ -4,8 +4,8 @@
 #include "setuser/setuser.hpp"
 
 #include "common/log.hpp"
-#include "common/spawn.hpp"
 #include "common/passwd.hpp"
+#include "common/spawn.hpp"
 #include "common/syscall.hpp"
 
 #include <cerrno>

@@ -147,8 +147,7 @@ std::string prepare_supervise(const std::string& dir, SuperviseFds& out) {
 
   const std::string lock_path = sup + "/lock";
   UniqueFd lock(retry_eintr([&] {
-    return ::open(lock_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK | O_CLOEXEC,
-                  0600);
+    return ::open(lock_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0600);
   }));
   if (!lock.valid())
     return describe(lock_path, "open", errno);

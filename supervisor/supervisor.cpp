@@ -13,11 +13,11 @@
 
 #include <algorithm>
 #include <array>
-#include <cstring>
 #include <chrono>
 #include <csignal>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <exception>
 #include <fcntl.h>
@@ -370,8 +370,8 @@ void Supervisor::loop_once() {
   }
   flush_status(); // before waiting: a reader never sees an older state than an answered command
   std::array<epoll_event, 64> events{};
-  const int n = ::epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()),
-                             timeout_ms());
+  const int n =
+      ::epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()), timeout_ms());
   if (n < 0 && errno != EINTR)
     warn_sys(errno, "epoll_wait failed");
   for (int i = 0; i < n; ++i)

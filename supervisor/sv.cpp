@@ -33,7 +33,7 @@ constexpr const char* usage_text = "usage: sv [-v] [-w sec] command service ...\
 struct Action {
   std::string letters; // written to supervise/control; empty for status and check
   bool status = false;
-  bool wait = false;     // check the result (with -v, or always for start/stop/...)
+  bool wait = false; // check the result (with -v, or always for start/stop/...)
   bool kill_on_timeout = false;
 };
 
@@ -279,8 +279,7 @@ int send(const Target& t, const std::string& letters) {
   if (read_status(t, t.path, letters == "x", st) <= 0)
     return -1;
   const std::string path = t.path + "/supervise/control";
-  UniqueFd fd(
-      retry_eintr([&] { return ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC); }));
+  UniqueFd fd(retry_eintr([&] { return ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC); }));
   if (!fd.valid()) {
     if (errno == ENXIO) {
       if (letters == "x")

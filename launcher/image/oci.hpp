@@ -30,7 +30,7 @@ struct ImageConfig {
   std::vector<std::string> entrypoint;
   std::vector<std::string> cmd;
   std::string working_dir;
-  std::string user; // Docker's USER: NAME, UID, NAME:GROUP, UID:GID; "" is root
+  std::string user;                  // Docker's USER: NAME, UID, NAME:GROUP, UID:GID; "" is root
   std::vector<std::string> diff_ids; // hex, rootfs.diff_ids
 };
 

@@ -156,7 +156,8 @@ std::string choose_data_root(const Config& cfg) {
   const std::string local = "/var/tmp/launcher-" + std::to_string(::getuid());
   Store(local).warn_once("data-root", "'" + root +
                                           "' cannot hold overlay layers (network or FUSE "
-                                          "filesystem): using '" + local + "'");
+                                          "filesystem): using '" +
+                                          local + "'");
   return local;
 }
 
@@ -282,7 +283,8 @@ bool Store::remove_image(const std::string& name) const {
     const std::string dir = layer_path(l);
     const UniqueFd fd = open_layer(dir);
     if (fd.valid() && ::flock(fd.get(), LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
-      warn("layer '" + l + "' is in use by a running container: kept (the next 'launcher rm' "
+      warn("layer '" + l +
+           "' is in use by a running container: kept (the next 'launcher rm' "
            "removes it)");
       continue;
     }

@@ -82,8 +82,8 @@ ArchivePtr open_reader(HashingReader& reader, const std::string& path, bool raw 
 
 [[noreturn]] void refuse(const std::string& archive_path, std::string_view entry,
                          const std::string& why) {
-  throw SysError("unable to unpack '" + archive_path + "': entry '" + std::string(entry) +
-                 "' " + why);
+  throw SysError("unable to unpack '" + archive_path + "': entry '" + std::string(entry) + "' " +
+                 why);
 }
 
 // Opens directory `name` under `dirfd` for removal, making it readable and writable first if
@@ -353,8 +353,8 @@ private:
   void regular(archive* a, int parent, const std::string& base, archive_entry* e,
                UnpackResult& result, std::string_view name) {
     clear(parent, base, false);
-    UniqueFd fd(::openat(parent, base.c_str(),
-                         O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    UniqueFd fd(
+        ::openat(parent, base.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!fd.valid())
       throw SysError("unable to create", std::string(name), errno);
     const void* buf = nullptr;
@@ -397,8 +397,7 @@ private:
       chown_at(parent, base, e, result, AT_SYMLINK_NOFOLLOW);
   }
 
-  void owner_mode_at(int parent, const std::string& base, archive_entry* e,
-                     UnpackResult& result) {
+  void owner_mode_at(int parent, const std::string& base, archive_entry* e, UnpackResult& result) {
     if (opts_.layer)
       chown_at(parent, base, e, result, AT_SYMLINK_NOFOLLOW);
     if (::fchmodat(parent, base.c_str(), archive_entry_perm(e), 0) != 0)
@@ -632,9 +631,9 @@ ArchiveScan scan_archive(const std::string& archive_path) {
       scan.oci_layout = true;
     else if (comps->size() == 1 && top == "manifest.json")
       scan.docker_manifest = true;
-    else if (top == "blobs" || (comps->size() == 1 && (dir || top == "index.json" ||
-                                                       top == "repositories" ||
-                                                       top.ends_with(".json"))))
+    else if (top == "blobs" ||
+             (comps->size() == 1 &&
+              (dir || top == "index.json" || top == "repositories" || top.ends_with(".json"))))
       continue;
     else if (comps->size() == 2 &&
              ((*comps)[1] == "layer.tar" || (*comps)[1] == "json" || (*comps)[1] == "VERSION"))

@@ -24,10 +24,10 @@ struct UnpackOptions {
 };
 
 struct UnpackResult {
-  std::string sha256;                // of the archive file as read (compressed bytes)
-  std::string diff_id;               // of the uncompressed tar, when expect_diff_id was set
-  std::size_t devices_skipped = 0;   // block/char nodes other than whiteouts
-  std::size_t owners_unmapped = 0;   // chown refused (id not mapped in this user namespace)
+  std::string sha256;              // of the archive file as read (compressed bytes)
+  std::string diff_id;             // of the uncompressed tar, when expect_diff_id was set
+  std::size_t devices_skipped = 0; // block/char nodes other than whiteouts
+  std::size_t owners_unmapped = 0; // chown refused (id not mapped in this user namespace)
 };
 
 // Extracts `archive` (tar, any compression libarchive knows) into the existing directory
@@ -51,9 +51,9 @@ std::optional<std::vector<std::string>> split_entry_path(std::string_view name);
 // Top-level names in a tar, read from headers only. Stops early (returning what it saw plus
 // `first_other`) at the first entry that cannot belong to an OCI or docker archive.
 struct ArchiveScan {
-  bool oci_layout = false;    // "oci-layout" present
+  bool oci_layout = false;      // "oci-layout" present
   bool docker_manifest = false; // "manifest.json" present
-  bool other = false;          // an entry that is not part of an image archive
+  bool other = false;           // an entry that is not part of an image archive
 };
 ArchiveScan scan_archive(const std::string& archive);
 

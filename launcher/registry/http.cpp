@@ -8,8 +8,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <curl/curl.h>
-#include <netdb.h>
 #include <mutex>
+#include <netdb.h>
 #include <openssl/ssl.h>
 #include <optional>
 

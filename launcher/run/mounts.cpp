@@ -15,19 +15,20 @@
 namespace cinit::launcher {
 namespace {
 
-std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+std::string fd_path(int fd) {
+  return "/proc/self/fd/" + std::to_string(fd);
+}
 
 int open_in_root(int root_fd, const std::string& rel, int flags) {
   open_how how{};
   how.flags = static_cast<unsigned long long>(flags | O_CLOEXEC);
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  const long r = ::syscall(SYS_openat2, root_fd, rel.empty() ? "." : rel.c_str(), &how,
-                           sizeof how);
+  const long r = ::syscall(SYS_openat2, root_fd, rel.empty() ? "." : rel.c_str(), &how, sizeof how);
   return static_cast<int>(r);
 }
 
-void do_mount(const char* source, const std::string& target, const char* type,
-              unsigned long flags, const char* data, const char* what) {
+void do_mount(const char* source, const std::string& target, const char* type, unsigned long flags,
+              const char* data, const char* what) {
   if (::mount(source, target.c_str(), type, flags, data) != 0)
     throw SysError(std::string("unable to mount ") + what + " on", target, errno);
 }
@@ -226,8 +227,7 @@ void make_read_only(int mount_fd, bool recursive) {
   mount_attr attr{};
   attr.attr_set = MOUNT_ATTR_RDONLY;
   const unsigned int at_flags = AT_EMPTY_PATH | (recursive ? unsigned{AT_RECURSIVE} : 0U);
-  if (::mount_setattr(mount_fd, "", at_flags, &attr,
-                      sizeof attr) == 0)
+  if (::mount_setattr(mount_fd, "", at_flags, &attr, sizeof attr) == 0)
     return;
   if (errno != ENOSYS)
     throw SysError("unable to make read-only", fd_path(mount_fd), errno);
@@ -239,9 +239,8 @@ void make_read_only(int mount_fd, bool recursive) {
     throw SysError("unable to statvfs", path, errno);
   unsigned long keep = 0;
   const std::pair<unsigned long, unsigned long> locked[] = {
-      {ST_NOSUID, MS_NOSUID},         {ST_NODEV, MS_NODEV},     {ST_NOEXEC, MS_NOEXEC},
-      {ST_NOATIME, MS_NOATIME},       {ST_NODIRATIME, MS_NODIRATIME},
-      {ST_RELATIME, MS_RELATIME}};
+      {ST_NOSUID, MS_NOSUID},   {ST_NODEV, MS_NODEV},           {ST_NOEXEC, MS_NOEXEC},
+      {ST_NOATIME, MS_NOATIME}, {ST_NODIRATIME, MS_NODIRATIME}, {ST_RELATIME, MS_RELATIME}};
   for (const auto& [st_flag, ms_flag] : locked)
     if ((sv.f_flag & st_flag) != 0)
       keep |= ms_flag;

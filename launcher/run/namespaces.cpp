@@ -49,9 +49,9 @@ pid_t spawn_in_userns(int extra_flags, const IdMapPlan& plan, const std::functio
   if (!make_pipe(go))
     throw SysError("unable to create a pipe", {}, errno);
   std::cout.flush(); // the child must not inherit (and flush again) buffered output
-  const long r = ::syscall(SYS_clone, static_cast<unsigned long>(CLONE_NEWUSER | extra_flags) |
-                                          SIGCHLD,
-                           nullptr, nullptr, nullptr, nullptr);
+  const long r =
+      ::syscall(SYS_clone, static_cast<unsigned long>(CLONE_NEWUSER | extra_flags) | SIGCHLD,
+                nullptr, nullptr, nullptr, nullptr);
   if (r < 0) {
     const int err = errno;
     if (err == EPERM || err == ENOSPC || err == EINVAL)

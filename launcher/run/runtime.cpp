@@ -43,8 +43,7 @@ namespace cinit::launcher {
 namespace {
 
 constexpr const char* image_cinit = "/sbin/cinit";
-constexpr const char* default_path =
-    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+constexpr const char* default_path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 // Everything the container's first process needs, computed before the clone.
 struct Plan {
@@ -57,9 +56,9 @@ struct Plan {
   bool no_init = false;
   std::string launcher_cinit; // host path of our static cinit ("" if none found)
   std::string workdir;
-  std::string user;       // Docker's USER form, resolved inside the image; "" is root
-  bool single_id = false; // only the launcher's own uid/gid are mapped (no sub-ids)
-  int launcher_pidfd = -1; // ours (CLOEXEC), readable once we exit; -1 before Linux 5.3
+  std::string user;                 // Docker's USER form, resolved inside the image; "" is root
+  bool single_id = false;           // only the launcher's own uid/gid are mapped (no sub-ids)
+  int launcher_pidfd = -1;          // ours (CLOEXEC), readable once we exit; -1 before Linux 5.3
   std::vector<std::string> command; // without cinit
   std::vector<std::string> env;
   GpuPlan gpu; // planned before the clone: a bad --gpus fails early, exit 125
@@ -131,8 +130,8 @@ bool image_has_cinit(const std::string& root) {
   open_how how{};
   how.flags = O_PATH | O_CLOEXEC;
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  UniqueFd fd(static_cast<int>(
-      ::syscall(SYS_openat2, root_fd.get(), image_cinit + 1, &how, sizeof how)));
+  UniqueFd fd(
+      static_cast<int>(::syscall(SYS_openat2, root_fd.get(), image_cinit + 1, &how, sizeof how)));
   struct stat st {};
   return fd.valid() && ::fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode) &&
          (st.st_mode & 0111) != 0;
@@ -171,7 +170,8 @@ void become_user(const Plan& p, std::vector<std::string>& env) {
   if (u.is_plain_root())
     return;
   if (p.single_id) {
-    warn("user '" + p.user + "' is not mapped: without sub-id ranges only root (you) exists "
+    warn("user '" + p.user +
+         "' is not mapped: without sub-id ranges only root (you) exists "
          "in the container; running as root");
     return;
   }
@@ -179,13 +179,13 @@ void become_user(const Plan& p, std::vector<std::string>& env) {
   // host's groups stay instead: a host group (video) on the device nodes cannot be given
   // back once setgroups() has dropped it (it is not mapped here).
   if (p.gpu.enabled)
-    warn("user '" + p.user + "': keeping the host's supplementary groups for the GPUs; the "
+    warn("user '" + p.user +
+         "': keeping the host's supplementary groups for the GPUs; the "
          "image's groups for this user are not set");
   else if (::setgroups(u.groups.size(), u.groups.data()) != 0)
     throw SysError("unable to set the supplementary groups of user", p.user, errno);
   if (::setresgid(u.gid, u.gid, u.gid) != 0)
-    throw SysError("unable to become group " + std::to_string(u.gid) + " of user", p.user,
-                   errno);
+    throw SysError("unable to become group " + std::to_string(u.gid) + " of user", p.user, errno);
   if (::setresuid(u.uid, u.uid, u.uid) != 0)
     throw SysError("unable to become user " + std::to_string(u.uid) + " of", p.user, errno);
   (void)::prctl(PR_SET_PDEATHSIG, SIGKILL); // a credential change clears it
@@ -233,8 +233,7 @@ void become_user(const Plan& p, std::vector<std::string>& env) {
       if (p.launcher_cinit.empty())
         throw SysError("unable to find cinit: the image has no /sbin/cinit and none is next to "
                        "the launcher, in ../sbin or in $LAUNCHER_CINIT (or use --no-init)");
-      bind_into_root(root, p.launcher_cinit, image_cinit,
-                     {.read_only = true, .recursive = false});
+      bind_into_root(root, p.launcher_cinit, image_cinit, {.read_only = true, .recursive = false});
     }
     argv = {image_cinit};
     if (!p.command.empty()) // no command: cinit runs the image's services until stopped
@@ -255,7 +254,7 @@ void become_user(const Plan& p, std::vector<std::string>& env) {
   std::vector<char*> cenv = c_strings(env);
   // Nothing of ours may leak into the container: every fd above 2 closes on exec.
   (void)::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC); // 5.11+; fds are CLOEXEC anyway
-  environ = cenv.data(); // execvp searches the container's PATH, not ours
+  environ = cenv.data();            // execvp searches the container's PATH, not ours
   (void)::signal(SIGPIPE, SIG_DFL); // main ignores it; the container must not inherit that
   if (::sigprocmask(SIG_SETMASK, &p.child_mask, nullptr) != 0)
     throw SysError("unable to restore the signal mask", {}, errno);

@@ -35,7 +35,11 @@ ContainerUser resolve_user(std::string_view spec, std::string_view passwd_text,
     if (!pw) {
       if (user != "root")
         bad(spec, "no such user in the image's /etc/passwd");
-      pw = PasswdEntry{.name = "root", .uid = 0, .gid = 0, .gecos = {}, .home = "/root",
+      pw = PasswdEntry{.name = "root",
+                       .uid = 0,
+                       .gid = 0,
+                       .gecos = {},
+                       .home = "/root",
                        .shell = {}}; // an image without /etc/passwd still has root
     }
     out.uid = pw->uid;

@@ -1,9 +1,9 @@
 // Fuzzes the env dir reader: fuzzed names and contents become real files (and dirs and
 // symlinks) in a temp dir; read_env_dir must not crash and must keep its contract.
-#include "tests/fuzz/check.hpp"
 #include "common/env.hpp"
 #include "common/syscall.hpp"
 #include "common/unique_fd.hpp"
+#include "tests/fuzz/check.hpp"
 
 #include <cstdio>
 #include <cstdlib>

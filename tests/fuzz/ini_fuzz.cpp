@@ -1,8 +1,8 @@
 // Fuzzes launcher.ini parsing: only SysError escapes (naming the file), accepted values obey
 // the documented rules (absolute data_root, well-formed binds).
-#include "tests/fuzz/check.hpp"
 #include "launcher/config.hpp"
 #include "launcher/error.hpp"
+#include "tests/fuzz/check.hpp"
 
 #include <cstdio>
 #include <cstdlib>

@@ -1,8 +1,8 @@
 // Fuzzes the ld.so.cache reader: any bytes either parse or throw SysError (never crash or
 // read out of bounds, which ASan reports), and what parses survives a write/parse round trip.
-#include "tests/fuzz/check.hpp"
 #include "launcher/error.hpp"
 #include "launcher/gpu/ldcache.hpp"
+#include "tests/fuzz/check.hpp"
 
 #include <cstdint>
 #include <cstdio>

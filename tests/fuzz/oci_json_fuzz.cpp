@@ -1,9 +1,9 @@
 // Fuzzes the OCI/docker JSON documents: index/manifest, image config, docker manifest.json.
 // Only SysError may escape (a json type_error would be a bug); digests are always 64 hex
 // chars (they become store paths); the stored config round-trips.
-#include "tests/fuzz/check.hpp"
 #include "launcher/error.hpp"
 #include "launcher/image/oci.hpp"
+#include "tests/fuzz/check.hpp"
 
 #include <cstdio>
 #include <cstdlib>

@@ -1,7 +1,7 @@
 // Fuzzes /etc/passwd and /etc/group parsing: no crash, parsed entries are well-formed, and
 // writing an entry back as a line parses to the same entry.
-#include "tests/fuzz/check.hpp"
 #include "common/passwd.hpp"
+#include "tests/fuzz/check.hpp"
 
 #include <algorithm>
 #include <cstdio>

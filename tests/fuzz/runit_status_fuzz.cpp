@@ -1,9 +1,9 @@
-// Fuzzes runit's status record and the small supervisor parsers (and the seconds parser): no crash; a record that
-// decodes re-encodes to the same 20 bytes; sv's line for it is well-formed.
-#include "tests/fuzz/check.hpp"
+// Fuzzes runit's status record and the small supervisor parsers (and the seconds parser): no crash;
+// a record that decodes re-encodes to the same 20 bytes; sv's line for it is well-formed.
 #include "common/seconds.hpp"
 #include "supervisor/service_dir.hpp"
 #include "supervisor/status.hpp"
+#include "tests/fuzz/check.hpp"
 
 #include <cstdint>
 #include <cstdio>
@@ -33,8 +33,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(line.rfind("run: ", 0) == 0 || line.rfind("finish: ", 0) == 0 ||
               line.rfind("down: ", 0) == 0 || line.rfind("svc: ", 0) == 0,
           "status line prefix");
-    const std::string stat = stat_text(st->state, st->paused, st->got_term,
-                                       st->want_up ? Want::up : Want::down);
+    const std::string stat =
+        stat_text(st->state, st->paused, st->got_term, st->want_up ? Want::up : Want::down);
     check(!stat.empty() && stat.back() == '\n', "stat text");
   }
   for (const char c : in)

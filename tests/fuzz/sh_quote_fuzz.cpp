@@ -1,11 +1,11 @@
 // Fuzzes sh_quote and env_to_sh: the output, read by a strict model of POSIX sh's quoting
 // (bare safe characters, '...' and "'"), must give back the exact bytes; a sample of
 // inputs also goes through a real /bin/sh.
-#include "tests/fuzz/check.hpp"
 #include "common/env.hpp"
 #include "common/spawn.hpp"
 #include "common/syscall.hpp"
 #include "common/unique_fd.hpp"
+#include "tests/fuzz/check.hpp"
 
 #include <cstdio>
 #include <cstdlib>

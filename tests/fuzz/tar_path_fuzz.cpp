@@ -5,9 +5,9 @@
 // must be exactly as before, down to sizes, modes and link counts; and no directory above it
 // (nor /tmp) may gain an entry named in the input, so that `../../x` and `/tmp/x` are caught
 // without a false alarm from whatever else this machine creates there meanwhile.
-#include "tests/fuzz/check.hpp"
 #include "launcher/error.hpp"
 #include "launcher/image/unpack.hpp"
+#include "tests/fuzz/check.hpp"
 
 #include <cstdio>
 #include <cstdlib>

@@ -1,9 +1,9 @@
 // Fuzzes the container user's resolution: input is "SPEC\0PASSWD\0GROUP". No crash; either a
 // SysError or a user whose ids agree with the files: a named user's uid is its passwd uid,
 // the primary group leads the supplementary list, and root is "plain" only when it is 0:0.
-#include "tests/fuzz/check.hpp"
 #include "launcher/error.hpp"
 #include "launcher/run/user.hpp"
+#include "tests/fuzz/check.hpp"
 
 #include <algorithm>
 #include <string>

@@ -59,6 +59,5 @@ TEST_CASE("seconds: from the environment, unset and empty mean the default") {
   ::setenv("CINIT_TEST_SECONDS", "nan", 1);
   CHECK_FALSE(cinit::seconds_from_env("CINIT_TEST_SECONDS", 30));
   ::unsetenv("CINIT_TEST_SECONDS");
-  CHECK(cinit::bad_seconds("SVWAIT", "x") ==
-        "invalid SVWAIT 'x': expected a number of seconds");
+  CHECK(cinit::bad_seconds("SVWAIT", "x") == "invalid SVWAIT 'x': expected a number of seconds");
 }

@@ -1,6 +1,5 @@
-#include "init/boot.hpp"
-
 #include "common/syscall.hpp"
+#include "init/boot.hpp"
 
 #include <catch.hpp>
 #include <cstdlib>

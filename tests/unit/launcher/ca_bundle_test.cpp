@@ -1,7 +1,6 @@
 // The CA bundle finder against fake distribution trees and OpenSSL's variables.
-#include "launcher/registry/ca_bundle.hpp"
-
 #include "launcher/error.hpp"
+#include "launcher/registry/ca_bundle.hpp"
 #include "tests/unit/common/temp_dir.hpp"
 
 #include <catch.hpp>

@@ -1,5 +1,4 @@
 #include "launcher/cli.hpp"
-
 #include "launcher/error.hpp"
 
 #include <catch.hpp>
@@ -13,9 +12,10 @@ Cli parse(std::initializer_list<const char*> args) {
 } // namespace
 
 TEST_CASE("cli: run options, image and command") {
-  const Cli c = parse({"run", "-e", "A=1", "--env=B=2", "-v", "/a:/b:ro", "-w", "/w", "-u",
-                       "1000:50", "--net", "none", "--hostname", "h", "--gpus", "all",
-                       "--no-init", "img", "--", "sh", "-c", "x"});
+  const Cli c =
+      parse({"run",     "-e",    "A=1",  "--env=B=2",  "-v", "/a:/b:ro", "-w",  "/w",        "-u",
+             "1000:50", "--net", "none", "--hostname", "h",  "--gpus",   "all", "--no-init", "img",
+             "--",      "sh",    "-c",   "x"});
   REQUIRE(c.command == Command::run);
   CHECK(c.run.env == std::vector<std::string>{"A=1", "B=2"});
   CHECK(c.run.volumes == std::vector<std::string>{"/a:/b:ro"});

@@ -1,5 +1,4 @@
 #include "launcher/config.hpp"
-
 #include "launcher/error.hpp"
 
 #include <catch.hpp>

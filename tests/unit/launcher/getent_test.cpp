@@ -1,7 +1,6 @@
 // The host's getent, really run: the static launcher's only way to the host's name services.
-#include "launcher/getent.hpp"
-
 #include "launcher/error.hpp"
+#include "launcher/getent.hpp"
 
 #include <algorithm>
 #include <catch.hpp>

@@ -1,6 +1,5 @@
-#include "launcher/image/unpack.hpp"
-
 #include "common/unique_fd.hpp"
+#include "launcher/image/unpack.hpp"
 #include "tests/unit/common/temp_dir.hpp"
 
 #include <catch.hpp>

@@ -1,13 +1,12 @@
-#include "launcher/run/idmap.hpp"
+#include "launcher/error.hpp"
 #include "launcher/image/import.hpp"
-#include "launcher/run/mounts.hpp"
 #include "launcher/image/oci.hpp"
-#include "launcher/run/runtime.hpp"
 #include "launcher/image/sha256.hpp"
 #include "launcher/image/store.hpp"
 #include "launcher/image/unpack.hpp"
-
-#include "launcher/error.hpp"
+#include "launcher/run/idmap.hpp"
+#include "launcher/run/mounts.hpp"
+#include "launcher/run/runtime.hpp"
 
 #include <catch.hpp>
 
@@ -98,9 +97,9 @@ TEST_CASE("store: names, filesystems") {
   CHECK_FALSE(valid_image_name(""));
   CHECK_FALSE(valid_image_name("a b"));
   CHECK_FALSE(valid_image_name("a/../../b"));
-  CHECK(unsuitable_for_layers(0x6969));     // NFS
-  CHECK(unsuitable_for_layers(0x65735546)); // FUSE
-  CHECK_FALSE(unsuitable_for_layers(0xEF53)); // ext4
+  CHECK(unsuitable_for_layers(0x6969));           // NFS
+  CHECK(unsuitable_for_layers(0x65735546));       // FUSE
+  CHECK_FALSE(unsuitable_for_layers(0xEF53));     // ext4
   CHECK_FALSE(unsuitable_for_layers(0x01021994)); // tmpfs
   CHECK(default_image_name("/x/busybox.tar.gz") == "busybox");
   CHECK(default_image_name("/x/my layout/") == "my-layout");
@@ -122,8 +121,8 @@ TEST_CASE("runtime: command and environment") {
   CHECK(container_command(cfg, {}) == std::vector<std::string>{"/init", "default"});
   CHECK(container_command(cfg, {"x", "y"}) == std::vector<std::string>{"/init", "x", "y"});
   const char* host[] = {"FROM_HOST=h", "PATH=/host", nullptr};
-  const auto env = container_env({"PATH=/img", "A=1"}, {"A=2", "FROM_HOST", "MISSING", "B="},
-                                 "box", host);
+  const auto env =
+      container_env({"PATH=/img", "A=1"}, {"A=2", "FROM_HOST", "MISSING", "B="}, "box", host);
   // HOME is not defaulted here: it comes from the container user's passwd entry, later.
   CHECK(env == std::vector<std::string>{"A=2", "B=", "FROM_HOST=h", "HOSTNAME=box", "PATH=/img"});
 }

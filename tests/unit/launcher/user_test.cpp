@@ -1,6 +1,5 @@
-#include "launcher/run/user.hpp"
-
 #include "launcher/error.hpp"
+#include "launcher/run/user.hpp"
 
 #include <catch.hpp>
 

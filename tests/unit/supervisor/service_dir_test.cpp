@@ -1,8 +1,7 @@
 // Service directory checks, supervise/ preparation (Debian's dangling supervise symlink)
 // and the small parsers of the supervisor.
-#include "supervisor/service_dir.hpp"
-
 #include "common/syscall.hpp"
+#include "supervisor/service_dir.hpp"
 #include "tests/unit/common/temp_dir.hpp"
 
 #include <catch.hpp>

@@ -20,8 +20,8 @@ std::string bytes(std::initializer_list<int> v) {
 
 TEST_CASE("status decodes a record written by Debian's runsv") {
   // runsv, `run` state, pid 5, want up; taken at Unix time 1796184882 (0x6b0f9b32).
-  const std::string raw = bytes({0x40, 0, 0, 0, 0x6b, 0x0f, 0x9b, 0x3c, 0x05, 0xf7, 0xe2, 0xac,
-                                 0x05, 0, 0, 0, 0, 'u', 0, 1});
+  const std::string raw = bytes(
+      {0x40, 0, 0, 0, 0x6b, 0x0f, 0x9b, 0x3c, 0x05, 0xf7, 0xe2, 0xac, 0x05, 0, 0, 0, 0, 'u', 0, 1});
   const std::optional<Status> st = decode_status(raw);
   REQUIRE(st);
   CHECK(st->unix_seconds == 1796184882); // TAI label = 2^62 + 10 + Unix seconds
