@@ -14,7 +14,7 @@ packages=(
   libidn2-dev libpsl-dev                   # launcher pull (HTTPS), linked statically
   docker-registry skopeo apache2-utils openssl python3 # a local registry for the pull tests
   zlib1g-dev libbz2-dev liblzma-dev libzstd-dev libacl1-dev # libarchive, linked statically
-  clang libclang-rt-14-dev                 # libFuzzer targets
+  clang libclang-rt-14-dev clang-format    # libFuzzer targets; make format-check
   uidmap util-linux iproute2 procps psmisc # newuidmap/newgidmap, unshare, ip, ps
   busybox-static umoci crun jq             # test images, OCI fixtures, OCI runtime
   tini dumb-init catatonit runit bubblewrap charliecloud-runtime hyperfine # peers, bench
