@@ -3,6 +3,7 @@
 // that tests run against a fake tree ($LAUNCHER_HOST_ROOT). The mounting is gpu_mount.cpp.
 #include "launcher/gpu/gpu.hpp"
 
+#include "common/ascii.hpp"
 #include "common/log.hpp"
 #include "common/syscall.hpp"
 #include "launcher/error.hpp"
@@ -104,14 +105,6 @@ std::vector<std::string> split(std::string_view s, char sep) {
 
 bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z')
-      c = static_cast<char>(c - 'A' + 'a');
-  return out;
 }
 
 std::string effective_root(const std::string& host_root) {
@@ -325,7 +318,8 @@ std::vector<GpuDevice> select_gpus(const std::vector<GpuDevice>& all, const std:
     bool is_index = all_digits(tok) && tok.size() < 9;
     unsigned index = is_index ? static_cast<unsigned>(std::stoul(tok)) : 0;
     for (const GpuDevice& gpu : all)
-      if (is_index ? gpu.index == index : (!gpu.uuid.empty() && lower(gpu.uuid) == lower(tok)))
+      if (is_index ? gpu.index == index
+                   : (!gpu.uuid.empty() && ascii_lower(gpu.uuid) == ascii_lower(tok)))
         found = &gpu;
     if (found == nullptr) {
       std::string have =

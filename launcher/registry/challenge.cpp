@@ -1,5 +1,7 @@
 #include "launcher/registry/challenge.hpp"
 
+#include "common/ascii.hpp"
+
 namespace cinit::launcher {
 namespace {
 
@@ -7,14 +9,6 @@ namespace {
 bool token_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
          std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z')
-      c = static_cast<char>(c - 'A' + 'a');
-  return out;
 }
 
 class Scanner {
@@ -90,7 +84,7 @@ bool auth_param(Scanner& in, std::string& name, std::string& value, bool& broken
     in.seek(start);
     return false;
   }
-  name = lower(n);
+  name = ascii_lower(n);
   value.clear();
   if (in.peek() == '"') {
     in.advance();
@@ -115,7 +109,7 @@ std::vector<Challenge> parse_challenges(std::string_view header) {
     if (scheme.empty())
       return out;
     Challenge ch;
-    ch.scheme = lower(scheme);
+    ch.scheme = ascii_lower(scheme);
     in.skip_space();
     // Either auth-params, or one token68 (kept under the empty name).
     std::string name;

@@ -1,5 +1,6 @@
 #include "launcher/registry/http.hpp"
 
+#include "common/ascii.hpp"
 #include "launcher/error.hpp"
 #include "launcher/getent.hpp"
 
@@ -145,9 +146,7 @@ std::size_t header_callback(char* data, std::size_t size, std::size_t n, void* u
   const std::size_t colon = line.find(':');
   if (colon == std::string_view::npos)
     return size * n;
-  std::string name(line.substr(0, colon));
-  for (char& c : name)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string name = ascii_lower(line.substr(0, colon));
   std::string_view value = line.substr(colon + 1);
   while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
     value.remove_prefix(1);
