@@ -196,9 +196,8 @@ integration: all $(TEST_HELPERS)
 # Sanitizers: dynamic (g++ rejects -static with ASan), own build tree, same tests, except the
 # cases that run cinit inside an image or the launcher inside a Debian 11 root: a dynamic,
 # sanitized program cannot start where there is no libasan (those cases run in `make test`
-# with the static programs); the NFS case, whose LD_PRELOAD shim ASan refuses to follow; and
-# the bench scripts' own cases, which test no sanitized code.
-ASAN_EXCLUDE := ^image/|^launcher/run/cinit_|^launcher/gpu/video_group|^launcher/distro/run_inside_debian|^launcher/run/data_root_on_nfs|^bench/
+# with the static programs); and the bench scripts' own cases, which test no sanitized code.
+ASAN_EXCLUDE := ^image/|^launcher/run/cinit_|^launcher/gpu/video_group|^launcher/distro/run_inside_debian|^bench/
 asan: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) BUILD=build/asan SANITIZE=1 all build/asan/bin/unit_tests \
 	  $(patsubst $(BUILD)/%,build/asan/%,$(TEST_HELPERS))

@@ -155,8 +155,8 @@ std::string choose_data_root(const Config& cfg) {
     return root;
   const std::string local = "/var/tmp/launcher-" + std::to_string(::getuid());
   Store(local).warn_once("data-root", "'" + root +
-                                          "' cannot hold overlay layers (network or FUSE "
-                                          "filesystem): using '" +
+                                          "' cannot hold overlay layers (a network, FUSE or "
+                                          "overlay filesystem): using '" +
                                           local + "'");
   return local;
 }

@@ -482,38 +482,26 @@ b3" "$out" "LAUNCHER_CONFIG alone"
 # A data root on NFS cannot hold overlay layers: the launcher says so and uses local disk
 # (/var/tmp/launcher-UID). There is no NFS server here: an LD_PRELOAD shim makes statfs(2)
 # report NFS's magic for paths under $T/nfs, which is all the launcher looks at.
-test_data_root_on_nfs_falls_back_to_local_disk() {
+# A data root that cannot hold overlay layers (NFS, CIFS, Lustre, FUSE, overlayfs...: the
+# launcher reads the filesystem type with statfs) is replaced by local disk. No NFS server is
+# at hand, and the launcher is static (no LD_PRELOAD), so the unsuitable filesystem here is a
+# real overlayfs mount, which takes the same path as NFS (unit tests cover the magic numbers).
+test_data_root_on_unsuitable_fs_falls_back_to_local_disk() {
   base_image
-  cat >"$T/fakenfs.c" <<'C'
-#define _GNU_SOURCE
-#include <dlfcn.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/vfs.h>
-int statfs(const char *path, struct statfs *buf) {
-  int (*real)(const char *, struct statfs *) =
-      (int (*)(const char *, struct statfs *))dlsym(RTLD_NEXT, "statfs");
-  int rc = real(path, buf);
-  const char *nfs = getenv("FAKE_NFS_PREFIX");
-  if (rc == 0 && nfs != NULL && strncmp(path, nfs, strlen(nfs)) == 0)
-    buf->f_type = 0x6969; /* NFS_SUPER_MAGIC */
-  return rc;
-}
-C
-  gcc -shared -fPIC -o "$T/fakenfs.so" "$T/fakenfs.c" -ldl || fail "gcc failed"
-  mkdir -p "$T/nfs" "$T/config/launcher"
+  mkdir -p "$T/nfs" "$T/ovl/lower" "$T/ovl/upper" "$T/ovl/work" "$T/config/launcher"
   printf '[launcher]\ndata_root = %s/nfs/launcher\n' "$T" >"$T/config/launcher/launcher.ini"
-  own "$T/nfs" "$T/config"
+  own "$T/nfs" "$T/config" "$T/ovl/upper"
+  mnt="mount -t overlay overlay -o lowerdir=$T/ovl/lower,upperdir=$T/ovl/upper,workdir=$T/ovl/work $T/nfs"
   local_root=/var/tmp/launcher-$(id -u "$TEST_USER")
-  L=$(LAUNCHER_ENV="LD_PRELOAD=$T/fakenfs.so FAKE_NFS_PREFIX=$T/nfs" launcher_cmd)
-  out=$(host_ns sh -c "$L import $T/base:latest --name base && ls $local_root/images &&
-    $L run --no-init base -- echo ran" 2>&1) || fail "on NFS: $out"
-  assert_eq "launcher: warning: '$T/nfs/launcher' cannot hold overlay layers (network or FUSE filesystem): using '$local_root'
+  L=$(launcher_cmd)
+  out=$(host_ns sh -c "$mnt && $L import $T/base:latest --name base && ls $local_root/images &&
+    $L run --no-init base -- echo ran && ls -A $T/nfs" 2>&1) || fail "on overlayfs: $out"
+  assert_eq "launcher: warning: '$T/nfs/launcher' cannot hold overlay layers (a network, FUSE or overlay filesystem): using '$local_root'
 base
 base.json
-ran" "$out" "on NFS"
-  [ ! -e "$T/nfs/launcher" ] || fail "the NFS data root was used: $(ls -R "$T/nfs")"
-  # The same config without the shim: the data root is used as configured.
+ran" "$out" "on overlayfs"
+  [ -z "$(ls -A "$T/ovl/upper")" ] || fail "the overlayfs data root was used: $(ls -R "$T/ovl/upper")"
+  # The same config on a plain directory: the data root is used as configured.
   L=$(launcher_cmd)
   out=$(host_ns sh -c "$L import $T/base:latest --name base && ls $T/nfs/launcher/images" 2>&1) ||
     fail "local: $out"
