@@ -240,19 +240,19 @@ done
 
 # --- metrics ----------------------------------------------------------------------------------------
 echo
-metric supervisor_pickup ms supervisor "$(cell supervisor pick)" runit "$(cell runit pick)" le:100
-metric supervisor_restart ms supervisor "$(cell supervisor rs)" runit "$(cell runit rs)" le:10
+metric supervisor_pickup ms supervisor "$(cell supervisor pick)" runit "$(cell runit pick)" le:100 "a new service directory until its run is running (median)"
+metric supervisor_restart ms supervisor "$(cell supervisor rs)" runit "$(cell runit rs)" le:10 "restart after a healthy run: exit until the next run starts (median)"
 # Bars: stop within a quarter of runit's time, start within 1.5 times the floor's.
 stop_bar=none start_bar=none
 isnum "$(cell runit sstop)" && stop_bar=$(awk -v r="$(cell runit sstop)" 'BEGIN { printf "le:%.1f", r * 0.25 }')
 isnum "$(cell floor sstart)" && start_bar=$(awk -v f="$(cell floor sstart)" 'BEGIN { printf "le:%.1f", f * 1.5 }')
-metric "supervisor_stop_${SN}_services" ms supervisor "$(cell supervisor sstop)" runit "$(cell runit sstop)" "$stop_bar"
-metric "supervisor_start_${SN}_services" ms supervisor "$(cell supervisor sstart)" floor "$(cell floor sstart)" "$start_bar"
-metric "supervisor_status_${SN}_services" ms supervisor "$(cell supervisor sstatus)" runit "$(cell runit sstatus)" none
-metric supervisor_crash_restarts_first_minute restarts supervisor "$(cell supervisor crash)" runit "$(cell runit crash)" le:10
+metric "supervisor_stop_${SN}_services" ms supervisor "$(cell supervisor sstop)" runit "$(cell runit sstop)" "$stop_bar" "SIGTERM until all $SN services are gone (bar: 0.25x runit)"
+metric "supervisor_start_${SN}_services" ms supervisor "$(cell supervisor sstart)" floor "$(cell floor sstart)" "$start_bar" "start until all $SN services run; floor: a loop that only vforks and execs them (bar: 1.5x floor)"
+metric "supervisor_status_${SN}_services" ms supervisor "$(cell supervisor sstatus)" runit "$(cell runit sstatus)" none "sv status of all $SN services"
+metric supervisor_crash_restarts_first_minute restarts supervisor "$(cell supervisor crash)" runit "$(cell runit crash)" le:10 "starts of a service that exits at once, in its first minute"
 for c in $COUNTS; do
   bar=none
   [ "$c" = 1000 ] && bar=le_peer
-  metric "supervisor_pss_${c}_services" KiB supervisor "$(cell supervisor "pss.$c")" runit "$(cell runit "pss.$c")" $bar
+  metric "supervisor_pss_${c}_services" KiB supervisor "$(cell supervisor "pss.$c")" runit "$(cell runit "pss.$c")" $bar "memory (PSS) supervising $c services that sleep"
 done
 exit 0
