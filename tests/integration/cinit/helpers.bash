@@ -23,6 +23,18 @@ PROBE
   return 0
 }
 
+# start_probe_in HOW [CINIT_ARGS...]: cinit in the background, started through HOW (in_pidns:
+# as PID 1; in_mntns: as a subreaper), with the probe as CMD; sets CINIT (host pid) and BG.
+start_probe_in() {
+  local how=$1
+  shift
+  probe_script "$T/log"
+  "$how" "$BIN/cinit" --quiet "$@" -- "$T/probe.sh" >"$T/out" 2>&1 &
+  BG=$!
+  wait_for grep -q ready "$T/log" 2>/dev/null || fail "probe did not start: $(cat "$T/out")"
+  CINIT=$(pgrep -f -n "^$BIN/cinit") || fail "no cinit process"
+}
+
 # The pid of the cinit (as seen from the host) that runs with marker argument $1.
 cinit_pid() {
   pgrep -f -n -- "$BIN/cinit.*$1"

@@ -94,11 +94,7 @@ test_signal_to_init_kills_cmd_and_is_its_exit_code_as_subreaper() {
 # dumb-init's test_proxies_signals, with the signals cinit forwards (signals.sh checks them as
 # PID 1): each reaches CMD as itself, once, in order.
 test_each_forwarded_signal_reaches_cmd_as_subreaper() {
-  probe_script "$T/log"
-  in_mntns "$BIN/cinit" --quiet --skip-runit -- "$T/probe.sh" >"$T/out" 2>&1 &
-  BG=$!
-  wait_for grep -q ready "$T/log" 2>/dev/null || fail "probe did not start: $(cat "$T/out")"
-  CINIT=$(pgrep -f -n "^$BIN/cinit") || fail "no cinit process"
+  start_probe_in in_mntns --skip-runit
   for s in HUP INT QUIT USR1 USR2 WINCH; do
     kill -s "$s" "$CINIT"
     wait_for grep -qx "$s" "$T/log" || fail "$s not forwarded; log: $(cat "$T/log")"
@@ -135,11 +131,7 @@ test_term_ends_cmd_pipelines_as_subreaper() { check_pipeline_killed in_mntns; }
 # every signal it can catch. Left at their default action, ALRM, VTALRM and PWR would kill a
 # non-PID-1 cinit (and a PID 1 would drop them); CONT is what Slurm sends after a stop.
 check_other_signals_forwarded() { # how
-  probe_script "$T/log"
-  "$1" "$BIN/cinit" --quiet --skip-runit -- "$T/probe.sh" >"$T/out" 2>&1 &
-  BG=$!
-  wait_for grep -q ready "$T/log" 2>/dev/null || fail "probe did not start: $(cat "$T/out")"
-  CINIT=$(pgrep -f -n "^$BIN/cinit") || fail "no cinit process"
+  start_probe_in "$1" --skip-runit
   for s in ALRM VTALRM PWR CONT; do
     kill -s "$s" "$CINIT"
     wait_for grep -qx "$s" "$T/log" || fail "$s not forwarded; log: $(cat "$T/log"); $(cat "$T/out")"

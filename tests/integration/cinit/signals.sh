@@ -1,14 +1,7 @@
 # Signals: forwarding to the main command, exit codes, children's signal state, timeouts.
 source tests/integration/cinit/helpers.bash
 
-# Starts cinit in the background with the probe as CMD; sets CINIT (host pid) and BG (job pid).
-start_probe() {
-  probe_script "$T/log"
-  in_pidns "$BIN/cinit" --quiet "$@" -- "$T/probe.sh" >"$T/out" 2>&1 &
-  BG=$!
-  wait_for grep -q ready "$T/log" 2>/dev/null || fail "probe did not start: $(cat "$T/out")"
-  CINIT=$(pgrep -f -n "^$BIN/cinit") || fail "no cinit process"
-}
+start_probe() { start_probe_in in_pidns "$@"; }
 
 test_each_signal_is_forwarded_as_itself() {
   start_probe
