@@ -31,16 +31,18 @@ test_sv_exit_with_a_down_file_is_supervised_again_but_stays_down() {
   mksvc "$SVC/a" "echo start >> $T/out/starts; exec sleep 1000"
   touch "$SVC/a/down"
   own "$SVC/a"
+  # Supervised (sv reaches it), and down: add_service writes the status only after deciding
+  # not to start, so a supervised "down" means it was not started.
+  supervised_down() {
+    st=$("$BIN/sv" status "$SVC/a") && [[ $st =~ ^down:\ $SVC/a:\ [0-9]+s$ ]]
+  }
   sup_start
+  wait_for supervised_down || fail "not supervised, or not down at start: [$st]"
   "$BIN/sv" -w 5 up "$SVC/a" >/dev/null || fail "up"
   wait_for eval '[ "$(starts)" = 1 ]' || fail "$(starts) starts after up"
   out=$("$BIN/sv" -v exit "$SVC/a") || fail "exit rc: $out"
   assert_eq "ok: $SVC/a: runsv not running" "$out"
-  # Supervised again (sv reaches it), and down: add_service writes the status only after
-  # deciding not to start, so a supervised "down" here means it was not started.
-  supervised_down() {
-    st=$("$BIN/sv" status "$SVC/a") && [[ $st =~ ^down:\ $SVC/a:\ [0-9]+s$ ]]
-  }
+  # Supervised again, and down.
   wait_for supervised_down || fail "not supervised again, or not down: [$st]"
   assert_eq 1 "$(starts)" "starts after exit"
   "$BIN/sv" -w 5 up "$SVC/a" >/dev/null || fail "up after exit"
