@@ -35,6 +35,20 @@ start_probe_in() {
   CINIT=$(pgrep -f -n "^$BIN/cinit") || fail "no cinit process"
 }
 
+# check_each_signal_forwarded HOW [CINIT_ARGS...]: the six signals my_init users know reach
+# CMD as themselves, once, in order; TERM ends it with 0.
+check_each_signal_forwarded() {
+  start_probe_in "$@"
+  for s in HUP INT QUIT USR1 USR2 WINCH; do
+    kill -s "$s" "$CINIT"
+    wait_for grep -qx "$s" "$T/log" || fail "$s not forwarded; log: $(cat "$T/log")"
+  done
+  kill -s TERM "$CINIT"
+  wait "$BG"
+  assert_eq 0 "$?" "exit code after TERM"
+  assert_eq "ready HUP INT QUIT USR1 USR2 WINCH TERM" "$(tr '\n' ' ' <"$T/log" | sed 's/ $//')"
+}
+
 # The pid of the cinit (as seen from the host) that runs with marker argument $1.
 cinit_pid() {
   pgrep -f -n -- "$BIN/cinit.*$1"

@@ -94,15 +94,7 @@ test_signal_to_init_kills_cmd_and_is_its_exit_code_as_subreaper() {
 # dumb-init's test_proxies_signals, with the signals cinit forwards (signals.sh checks them as
 # PID 1): each reaches CMD as itself, once, in order.
 test_each_forwarded_signal_reaches_cmd_as_subreaper() {
-  start_probe_in in_mntns --skip-runit
-  for s in HUP INT QUIT USR1 USR2 WINCH; do
-    kill -s "$s" "$CINIT"
-    wait_for grep -qx "$s" "$T/log" || fail "$s not forwarded; log: $(cat "$T/log")"
-  done
-  kill -s TERM "$CINIT"
-  wait "$BG"
-  assert_eq 0 "$?" "exit code after TERM"
-  assert_eq "ready HUP INT QUIT USR1 USR2 WINCH TERM" "$(tr '\n' ' ' <"$T/log" | sed 's/ $//')"
+  check_each_signal_forwarded in_mntns --skip-runit
 }
 
 # dumb-init's pipeline test (in its setsid mode, which is what cinit always does on exit):

@@ -3,17 +3,7 @@ source tests/integration/cinit/helpers.bash
 
 start_probe() { start_probe_in in_pidns "$@"; }
 
-test_each_signal_is_forwarded_as_itself() {
-  start_probe
-  for s in HUP INT QUIT USR1 USR2 WINCH; do
-    kill -s "$s" "$CINIT"
-    wait_for grep -qx "$s" "$T/log" || fail "$s not forwarded; log: $(cat "$T/log")"
-  done
-  kill -s TERM "$CINIT"
-  wait "$BG"
-  assert_eq 0 "$?" "exit code after TERM"
-  assert_eq "ready HUP INT QUIT USR1 USR2 WINCH TERM" "$(tr '\n' ' ' <"$T/log" | sed 's/ $//')"
-}
+test_each_signal_is_forwarded_as_itself() { check_each_signal_forwarded in_pidns; }
 
 test_exit_codes_pass_through() {
   cinit_run --quiet --skip-runit -- sh -c 'exit 0'
