@@ -1,5 +1,5 @@
 # cinit — one GNU Makefile, no configure, no recursion into subdirectories.
-#   make | make test | make demo | make image | make bench | make asan | make fuzz
+#   make | make test | make chaos | make demo | make image | make bench | make asan | make fuzz
 #   make install DESTDIR=... PREFIX=... | make deb | make test-packages
 #   make clean | make format-check | make tidy | make bench-readme
 
@@ -126,7 +126,7 @@ MANPAGES := $(patsubst man/%.scd,$(BUILD)/man/%,$(MAN_SRC))
 # by gdb through the .gnu_debuglink, or by build id once installed).
 STRIPPED := $(patsubst $(BIN)/%,$(BUILD)/stripped/%,$(PROGRAMS))
 
-.PHONY: all deps test unit integration asan fuzz bench demo image install clean format-check tidy \
+.PHONY: all deps test unit integration chaos asan fuzz bench demo image install clean format-check tidy \
   man stripped deb test-packages bench-readme
 all: $(PROGRAMS) $(MANPAGES) $(STRIPPED)
 
@@ -192,6 +192,14 @@ unit: all $(BIN)/unit_tests
 
 integration: all $(TEST_HELPERS)
 	@BUILD=$(BUILD) tests/run.sh integration
+
+# Fault injection (tests/chaos/): CHAOS_LEVEL=short (CI, <= 3 minutes) or full (<= 15). Each
+# passing case's Reliability rows go to $(BUILD)/chaos/rows-$(CHAOS_LEVEL).tsv.
+CHAOS_LEVEL ?= short
+chaos: all $(TEST_HELPERS)
+	@mkdir -p $(BUILD)/chaos && rm -f $(BUILD)/chaos/rows-$(CHAOS_LEVEL).tsv
+	@BUILD=$(BUILD) CHAOS_LEVEL=$(CHAOS_LEVEL) TEST_TIMEOUT=$${TEST_TIMEOUT:-300} \
+	  CHAOS_ROWS=$(abspath $(BUILD))/chaos/rows-$(CHAOS_LEVEL).tsv tests/run.sh chaos
 
 # Sanitizers: dynamic (g++ rejects -static with ASan), own build tree, same tests, except the
 # cases that run cinit inside an image or the launcher inside a Debian 11 root: a dynamic,

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the unit tests (Catch2) and every integration case, and ends with one line:
-# "N passed, N failed, N skipped". Usage: tests/run.sh [unit|integration] [FILTER]
+# "N passed, N failed, N skipped". Usage: tests/run.sh [unit|integration|chaos] [FILTER]
 # Integration files are tests/integration/<program>/*.sh; each defines test_* functions.
+# `chaos` runs the fault-injection cases of tests/chaos/<program>/*.sh the same way (never
+# part of `all`; `make chaos`), with tests/chaos/lib.sh sourced after lib.sh.
 # A case runs in its own bash with the helpers of tests/integration/lib.sh, with a timeout.
 # A case that cannot run here calls `skip REASON` (lib.sh): it counts as skipped, never as
 # passed. CINIT_REQUIRE_ALL=1 (CI) turns any skip into a failed run.
@@ -36,16 +38,22 @@ if [ "$what" = all ] || [ "$what" = unit ]; then
   echo "unit: $passed passed, $failed failed"
 fi
 
-if [ "$what" = all ] || [ "$what" = integration ]; then
+if [ "$what" = all ] || [ "$what" = integration ] || [ "$what" = chaos ]; then
   export BUILD
-  for file in tests/integration/*/*.sh; do
+  suite=integration
+  extra=
+  if [ "$what" = chaos ]; then
+    suite=chaos
+    extra="source tests/chaos/lib.sh;"
+  fi
+  for file in tests/$suite/*/*.sh; do
     [ -e "$file" ] || continue
     group=$(basename "$(dirname "$file")")/$(basename "$file" .sh)
     # MODES in a test file: "root" (real root in fresh namespaces) and/or "user" (the
     # unprivileged test user, in a user namespace); each case runs once per mode.
     # MODES_test_NAME overrides it for one case (one that has no meaning in the other mode).
     # One line per case: "test_NAME MODE...".
-    cases=$(bash -c "source tests/integration/lib.sh; source '$file'
+    cases=$(bash -c "source tests/integration/lib.sh; $extra source '$file'
       for c in \$(declare -F | awk '\$3 ~ /^test_/ {print \$3}'); do
         v=MODES_\$c; echo \"\$c \${!v:-\${MODES:-root}}\"
       done")
@@ -66,8 +74,11 @@ if [ "$what" = all ] || [ "$what" = integration ]; then
       # last command happens to return 77 is a failure, not a skip.
       CINIT_SKIP_FILE=$(mktemp)
       export CINIT_SKIP_FILE
+      # chaos: the case's Reliability rows (tests/chaos/lib.sh) are kept only if it passes.
+      export CHAOS_CASE=$name
+      [ -n "${CHAOS_ROWS:-}" ] && rm -f "$CHAOS_ROWS.case"
       timeout -k 5 "${TEST_TIMEOUT:-120}" bash -c \
-        "MODE=$mode; source tests/integration/lib.sh; source '$file'; lib_setup; $c" \
+        "MODE=$mode; source tests/integration/lib.sh; $extra source '$file'; lib_setup; $c" \
         >"$log" 2>&1 </dev/null
       rc=$?
       reason=$(head -n1 "$CINIT_SKIP_FILE")
@@ -80,6 +91,9 @@ if [ "$what" = all ] || [ "$what" = integration ]; then
       if [ $rc -eq 0 ]; then
         passed=$((passed + 1))
         echo "ok   $name (${secs}s)"
+        if [ -n "${CHAOS_ROWS:-}" ] && [ -f "$CHAOS_ROWS.case" ]; then
+          cat "$CHAOS_ROWS.case" >>"$CHAOS_ROWS"
+        fi
       elif [ $rc -eq 77 ] && [ -n "$reason" ]; then
         skipped=$((skipped + 1))
         skips+=("$name: $reason")
@@ -91,6 +105,7 @@ if [ "$what" = all ] || [ "$what" = integration ]; then
         sed 's/^/    | /' "$log" | tail -n 40
       fi
       rm -f "$log"
+      [ -n "${CHAOS_ROWS:-}" ] && rm -f "$CHAOS_ROWS.case"
      done
     done <<<"$cases"
   done
