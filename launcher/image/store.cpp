@@ -223,7 +223,14 @@ void Store::save_image(const Image& img) const {
   j["layers"] = layers;
   j["config"] = json::parse(image_config_to_json(img.config));
   const std::string path = image_file(img.name);
-  if (!write_file_atomic(path, j.dump(2) + "\n", 0600))
+  // Written in a temp dir of this process (tmp/, swept once we are gone) and renamed into
+  // place: two imports of one name never share a temp file (the second would unlink the
+  // first's, whose rename then fails), and a killed import leaves nothing in images/.
+  TempDir tmp(*this, "image");
+  const std::string file = tmp.path() + "/image.json";
+  if (!write_file_atomic(file, j.dump(2) + "\n", 0600))
+    throw SysError("unable to write", file, errno);
+  if (::rename(file.c_str(), path.c_str()) != 0)
     throw SysError("unable to write", path, errno);
 }
 

@@ -4,7 +4,8 @@
 //   tmp/                   imports in progress (never seen by `images` or `run`)
 //   mnt/                   where `run` mounts its private tmpfs (in its own mount namespace)
 //   locks/<sha256 hex>     flock(2)ed by the one pull that fetches that layer
-// A layer appears by rename() of a finished temp dir, an image by rename() of its file: an
+// A layer appears by rename() of a finished temp dir, an image by rename() of its file from
+// a temp dir of its own (never a temp name shared with another import of that name): an
 // interrupted import leaves only tmp/ debris, which the next import sweeps.
 // Concurrency, with flock(2): imports hold the store's `lock` shared and `rm` holds it
 // exclusive, so that rm never collects a layer an import has just found and reused; every

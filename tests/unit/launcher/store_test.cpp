@@ -1,3 +1,4 @@
+#include "common/syscall.hpp"
 #include "launcher/error.hpp"
 #include "launcher/image/import.hpp"
 #include "launcher/image/oci.hpp"
@@ -7,8 +8,11 @@
 #include "launcher/run/idmap.hpp"
 #include "launcher/run/mounts.hpp"
 #include "launcher/run/runtime.hpp"
+#include "tests/unit/common/temp_dir.hpp"
 
 #include <catch.hpp>
+#include <fstream>
+#include <sys/stat.h>
 
 using namespace cinit::launcher;
 
@@ -104,6 +108,27 @@ TEST_CASE("store: names, filesystems") {
   CHECK(default_image_name("/x/busybox.tar.gz") == "busybox");
   CHECK(default_image_name("/x/my layout/") == "my-layout");
   CHECK(default_image_name("/x/.hidden") == "hidden");
+}
+
+// Two imports of one name at once once shared the temp file images/.NAME.json.tmp: the second
+// unlinked the first's, whose rename then failed. Each now writes in a temp dir of its own.
+TEST_CASE("store: an image record is written through a temp dir of this process") {
+  const cinit::test::TempDir dir;
+  const Store store(dir / "store");
+  const std::string other = dir / "store/images/.twin.json.tmp"; // another import's, in flight
+  std::ofstream(other) << "{}";
+  Image img;
+  img.name = "twin";
+  img.layers = {std::string(64, 'a')};
+  store.save_image(img);
+  struct stat st {};
+  CHECK(::stat(other.c_str(), &st) == 0);
+  const auto loaded = store.load_image("twin");
+  REQUIRE(loaded);
+  CHECK(loaded->layers == img.layers);
+  const auto left = cinit::list_dir(dir / "store/tmp");
+  REQUIRE(left);
+  CHECK(left->empty());
 }
 
 TEST_CASE("mounts: overlay options") {
