@@ -306,8 +306,14 @@ private:
   void whiteout(int parent, const std::string& base, std::string_view name) {
     if (base == opaque_marker) {
       UniqueFd dir(::openat(parent, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-      if (!dir.valid() || ::fsetxattr(dir.get(), "user.overlay.opaque", "y", 1, 0) != 0)
+      if (!dir.valid() || ::fsetxattr(dir.get(), "user.overlay.opaque", "y", 1, 0) != 0) {
+        if (errno == EOPNOTSUPP) // ramfs, some FUSE and network filesystems
+          throw SysError("unable to mark opaque '" + std::string(name) +
+                         "': the data root's filesystem has no user xattrs, which overlay "
+                         "layers need (set data_root in launcher.ini to a directory on ext4, "
+                         "xfs, btrfs or tmpfs)");
         throw SysError("unable to mark opaque", std::string(name), errno);
+      }
       return;
     }
     const std::string target = base.substr(whiteout_prefix.size());
