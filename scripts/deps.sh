@@ -16,6 +16,7 @@ packages=(
   zlib1g-dev libbz2-dev liblzma-dev libzstd-dev libacl1-dev # libarchive, linked statically
   clang libclang-rt-14-dev clang-format    # libFuzzer targets; make format-check
   uidmap util-linux iproute2 procps psmisc # newuidmap/newgidmap, unshare, ip, ps
+  strace                                   # make chaos: SIGKILL at a chosen system call
   busybox-static umoci crun jq             # test images, OCI fixtures, OCI runtime
   tini dumb-init catatonit runit bubblewrap charliecloud-runtime hyperfine # peers, bench
   mmdebstrap libnss-extrausers             # a Debian 11 root; a user only NSS knows

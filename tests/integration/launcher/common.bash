@@ -120,8 +120,11 @@ host_ns() {
 }
 
 # launcher_cmd: the command line (one string, for a shell inside host_ns) that runs the
-# launcher as the test user with the case's home, config and data root, plus $LAUNCHER_ENV.
+# launcher as the test user (as root in MODE=root) with the case's home, config and data
+# root, plus $LAUNCHER_ENV.
 launcher_cmd() {
-  echo "runuser -u $TEST_USER -- env -u LAUNCHER_CONFIG HOME=$T/home XDG_DATA_HOME=$T/data" \
+  local as=
+  [ "$MODE" = user ] && as="runuser -u $TEST_USER --"
+  echo "$as env -u LAUNCHER_CONFIG HOME=$T/home XDG_DATA_HOME=$T/data" \
     "XDG_CONFIG_HOME=$T/config ${LAUNCHER_ENV:-} $BIN/launcher"
 }
