@@ -8,19 +8,9 @@
 source "$(dirname "$0")/lib.sh"
 bench_setup
 
-USER_NAME=${BENCH_USER:-cinit-test}
+bench_user_setup
 IMPORT_MB=$(q "${BENCH_IMPORT_MB:-200}" 20)
-id "$USER_NAME" >/dev/null 2>&1 || {
-  echo "bench: fatal: unable to find user '$USER_NAME' (make deps creates it)" >&2
-  exit 1
-}
-mkdir -p "$T/bin" "$T/home"
-cp "$HB/timeit" "$T/bin/"
-have "$BIN/launcher" && cp "$BIN"/* "$T/bin/" 2>/dev/null
-chown -R "$USER_NAME:" "$T/home"
 LAUNCHER=$T/bin/launcher
-# as_user CMD...: CMD as the test user, bounded like everything else here.
-as_user() { timeout -k 5 600 runuser -u "$USER_NAME" -- env HOME="$T/home" USER="$USER_NAME" XDG_DATA_HOME="$T/home/xdg" "$@"; }
 declare -A V
 cell() { echo "${V[$1.$2]:-n/a}"; }
 
@@ -29,26 +19,8 @@ echo "   $(nproc) CPUs, kernel $(uname -r), quick=$QUICK"
 
 # --- the busybox image: a plain rootfs dir (bwrap, ch-run) and an OCI layout of it (launcher) -------
 log "making the busybox rootfs and its OCI image"
+busybox_image
 R=$T/rootfs
-mkdir -p "$R/bin" "$R"/{dev,proc,sys,tmp,etc,root,home,mnt,run,usr,var}
-cp /usr/bin/busybox "$R/bin/busybox"
-for a in $("$R/bin/busybox" --list); do [ "$a" = busybox ] || ln -s busybox "$R/bin/$a"; done
-echo 'root:x:0:0:root:/root:/bin/sh' >"$R/etc/passwd"
-echo 'root:x:0:' >"$R/etc/group"
-chmod 1777 "$R/tmp"
-# unpack + repack (not `umoci insert`, whose layers lack the tar trailer and, inserted at /,
-# carry an absolute "/" entry).
-{
-  umoci init --layout "$T/oci-bb" &&
-    umoci new --image "$T/oci-bb:latest" &&
-    umoci unpack --image "$T/oci-bb:latest" "$T/bundle-bb" &&
-    cp -a "$R/." "$T/bundle-bb/rootfs/" &&
-    umoci repack --image "$T/oci-bb:latest" "$T/bundle-bb" &&
-    umoci config --image "$T/oci-bb:latest" --config.cmd /bin/sh &&
-    umoci gc --layout "$T/oci-bb"
-} >"$T/umoci.log" 2>&1 || log "umoci could not make the busybox image: $(tail -n3 "$T/umoci.log")"
-rm -rf "$T/bundle-bb"
-chown -R "$USER_NAME:" "$T/oci-bb"
 
 # --- run: the same `true` in each ---------------------------------------------------------------------
 declare -A RUN=(

@@ -40,6 +40,53 @@ bench_setup() {
   }
 }
 
+# bench_user_setup: $USER_NAME (BENCH_USER, default cinit-test) with a home in $T, timeit and our
+# programs in $T/bin (the checkout may be out of the user's reach), and as_user to run as it.
+bench_user_setup() {
+  USER_NAME=${BENCH_USER:-cinit-test}
+  id "$USER_NAME" >/dev/null 2>&1 || {
+    echo "bench: fatal: unable to find user '$USER_NAME' (make deps creates it)" >&2
+    exit 1
+  }
+  mkdir -p "$T/bin" "$T/home"
+  cp "$HB/timeit" "$T/bin/"
+  have "$BIN/launcher" && cp "$BIN"/* "$T/bin/" 2>/dev/null
+  chown -R "$USER_NAME:" "$T/home"
+}
+
+# as_user CMD...: CMD as the bench user, bounded like everything else here; BENCH_USER_ENV
+# (NAME=value words) is added to its environment.
+as_user() {
+  # shellcheck disable=SC2086
+  timeout -k 5 600 runuser -u "$USER_NAME" -- env HOME="$T/home" USER="$USER_NAME" \
+    XDG_DATA_HOME="$T/home/xdg" ${BENCH_USER_ENV:-} "$@"
+}
+
+# busybox_image: $T/rootfs, a busybox root filesystem (for bwrap, ch-run), and $T/oci-bb, an
+# OCI layout of it that the bench user owns (for the launcher).
+busybox_image() {
+  local r=$T/rootfs a
+  mkdir -p "$r/bin" "$r"/{dev,proc,sys,tmp,etc,root,home,mnt,run,usr,var}
+  cp /usr/bin/busybox "$r/bin/busybox"
+  for a in $("$r/bin/busybox" --list); do [ "$a" = busybox ] || ln -s busybox "$r/bin/$a"; done
+  echo 'root:x:0:0:root:/root:/bin/sh' >"$r/etc/passwd"
+  echo 'root:x:0:' >"$r/etc/group"
+  chmod 1777 "$r/tmp"
+  # unpack + repack (not `umoci insert`, whose layers lack the tar trailer and, inserted at /,
+  # carry an absolute "/" entry).
+  {
+    umoci init --layout "$T/oci-bb" &&
+      umoci new --image "$T/oci-bb:latest" &&
+      umoci unpack --image "$T/oci-bb:latest" "$T/bundle-bb" &&
+      cp -a "$r/." "$T/bundle-bb/rootfs/" &&
+      umoci repack --image "$T/oci-bb:latest" "$T/bundle-bb" &&
+      umoci config --image "$T/oci-bb:latest" --config.cmd /bin/sh &&
+      umoci gc --layout "$T/oci-bb"
+  } >"$T/umoci.log" 2>&1 || log "umoci could not make the busybox image: $(tail -n3 "$T/umoci.log")"
+  rm -rf "$T/bundle-bb"
+  chown -R "$USER_NAME:" "$T/oci-bb"
+}
+
 # kill_started PID: SIGKILL the direct children of PID (for `unshare --fork` that is the PID 1
 # of the namespace, whose death ends every process in it), then PID itself.
 kill_started() {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make bench`: runs bench/{init,supervisor,launcher}.sh (each skips what is not built), prints
+# `make bench`: runs bench/{init,supervisor,launcher,slurm}.sh (each skips what is not built), prints
 # their tables, writes them to $BUILD/bench/results.txt and one row per metric to
 # $BUILD/bench/results.tsv (the columns are in bench/lib.sh). A full run of every part also
 # copies the rows to bench/results/latest.tsv, the only source of the README's figures, and
@@ -26,9 +26,9 @@ LATEST=bench/results/latest.tsv
 # The whole bench stays under ~10 minutes: each part gets a time budget (it stops adding rounds
 # past it) and a hard limit above that. The launcher's first run also makes its 200 MB test
 # image (cached in $BUILD/bench/cache afterwards).
-declare -A BUDGET=([init]=200 [supervisor]=160 [launcher]=150)
-[ "${BENCH_QUICK:-0}" = 1 ] && BUDGET=([init]=40 [supervisor]=40 [launcher]=40)
-parts=${BENCH_ONLY:-init supervisor launcher}
+declare -A BUDGET=([init]=200 [supervisor]=160 [launcher]=150 [slurm]=90)
+[ "${BENCH_QUICK:-0}" = 1 ] && BUDGET=([init]=40 [supervisor]=40 [launcher]=40 [slurm]=30)
+parts=${BENCH_ONLY:-init supervisor launcher slurm}
 start=$(date +%s)
 failed_parts=()
 load0=$(cut -d' ' -f1-3 /proc/loadavg)

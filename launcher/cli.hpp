@@ -10,7 +10,8 @@ namespace cinit::launcher {
 
 struct ImportOptions {
   std::string source;
-  std::string name; // empty: from the source's own tag or file name
+  std::string name;   // empty: from the source's own tag or file name
+  bool quiet = false; // print nothing (run's import on first use: stdout is the container's)
 };
 
 struct PullOptions {

@@ -54,6 +54,22 @@ int pull(const Store& store, const PullOptions& opts, bool print_name) {
 // first when missing or when asked to. Returns the store's name, or nullopt when the pull
 // failed (its child said why).
 std::optional<std::string> image_to_run(const Store& store, const RunOptions& opts) {
+  // A path (an archive on a shared filesystem): imported on first use. Under the store's
+  // exclusive lock, so that the tasks of a job starting at once on one node import it once;
+  // the others wait for it, then find it.
+  if (const auto local = run_source_name(opts.image)) {
+    if (store.load_image(*local))
+      return local;
+    const IdMapPlan plan = plan_id_map();
+    warn_no_subids(store, plan);
+    const cinit::UniqueFd lock = store.lock(true);
+    if (store.load_image(*local))
+      return local;
+    const ImportOptions imp{.source = opts.image, .name = *local, .quiet = true};
+    if (run_in_userns(plan, [&] { return import_image(store, imp); }) != 0)
+      return std::nullopt;
+    return local;
+  }
   const auto ref_name = reference_name(opts.image);
   if (opts.pull != PullPolicy::always) {
     if (store.load_image(opts.image))

@@ -7,6 +7,10 @@
 # A case runs in its own bash with the helpers of tests/integration/lib.sh, with a timeout.
 # A case that cannot run here calls `skip REASON` (lib.sh): it counts as skipped, never as
 # passed. CINIT_REQUIRE_ALL=1 (CI) turns any skip into a failed run.
+# A file may define file_setup and file_teardown (e.g. to start a Slurm cluster once for all
+# its cases): they run once, before the first and after the last of its selected cases, with
+# $FILE_T, a temp dir that every case of the file sees too. file_setup calling `skip` skips
+# every case of the file; any other failure fails them.
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -38,6 +42,27 @@ if [ "$what" = all ] || [ "$what" = unit ]; then
   echo "unit: $passed passed, $failed failed"
 fi
 
+# file_hook NAME: runs the current file's NAME function (if it has one) once, as a case runs
+# (lib.sh sourced, bounded), with $FILE_T made on first use. Sets hook_rc, hook_reason, hook_log.
+file_hook() {
+  hook_rc=0 hook_reason= hook_log=
+  bash -c "source tests/integration/lib.sh; $extra source '$file'; declare -F $1 >/dev/null" ||
+    return 0
+  if [ "$1" = file_setup ]; then
+    FILE_T=$(mktemp -d /tmp/cinit-file.XXXXXX)
+    chmod 755 "$FILE_T"
+    export FILE_T
+  fi
+  local skip_file
+  skip_file=$(mktemp)
+  hook_log=$(CINIT_SKIP_FILE=$skip_file timeout -k 5 "${TEST_TIMEOUT:-120}" bash -c \
+    "source tests/integration/lib.sh; $extra source '$file'; $1" 2>&1 </dev/null)
+  hook_rc=$?
+  hook_reason=$(head -n1 "$skip_file")
+  rm -f "$skip_file"
+  [ "$hook_rc" = 77 ] && [ -z "$hook_reason" ] && hook_rc=1
+}
+
 if [ "$what" = all ] || [ "$what" = integration ] || [ "$what" = chaos ]; then
   export BUILD
   suite=integration
@@ -57,6 +82,7 @@ if [ "$what" = all ] || [ "$what" = integration ] || [ "$what" = chaos ]; then
       for c in \$(declare -F | awk '\$3 ~ /^test_/ {print \$3}'); do
         v=MODES_\$c; echo \"\$c \${!v:-\${MODES:-root}}\"
       done")
+    file_setup_rc=
     while read -r c modes; do
      [ -n "$c" ] || continue
      for mode in $modes; do
@@ -64,6 +90,25 @@ if [ "$what" = all ] || [ "$what" = integration ] || [ "$what" = chaos ]; then
       [ -n "$filter" ] && [[ $name != *$filter* ]] && continue
       # TEST_EXCLUDE: an extended regex of case names to leave out (make asan uses it).
       [ -n "${TEST_EXCLUDE:-}" ] && [[ $name =~ $TEST_EXCLUDE ]] && continue
+      if [ -z "$file_setup_rc" ]; then
+        file_hook file_setup
+        file_setup_rc=$hook_rc
+        file_setup_reason=$hook_reason
+        file_setup_log=$hook_log
+      fi
+      if [ "$file_setup_rc" = 77 ]; then
+        skipped=$((skipped + 1))
+        skips+=("$name: $file_setup_reason")
+        echo "skip $name: $file_setup_reason"
+        continue
+      elif [ "$file_setup_rc" != 0 ]; then
+        failed=$((failed + 1))
+        failures+=("$name")
+        echo "FAIL $name (file_setup: rc $file_setup_rc)"
+        [ -n "$file_setup_log" ] && sed 's/^/    | /' <<<"$file_setup_log" | tail -n 40
+        file_setup_log=
+        continue
+      fi
       start=${EPOCHREALTIME/./}
       log=$(mktemp)
       # Each case gets its own temp tree; every process whose command line names it is the
@@ -108,6 +153,17 @@ if [ "$what" = all ] || [ "$what" = integration ] || [ "$what" = chaos ]; then
       [ -n "${CHAOS_ROWS:-}" ] && rm -f "$CHAOS_ROWS.case"
      done
     done <<<"$cases"
+    if [ -n "$file_setup_rc" ]; then
+      file_hook file_teardown
+      [ "$hook_rc" = 0 ] || {
+        failed=$((failed + 1))
+        failures+=("$group: file_teardown")
+        echo "FAIL $group: file_teardown (rc $hook_rc)"
+        sed 's/^/    | /' <<<"$hook_log" | tail -n 20
+      }
+      [ -n "${FILE_T:-}" ] && rm -rf "$FILE_T"
+      unset FILE_T
+    fi
   done
 fi
 

@@ -7,14 +7,17 @@
 #include "common/log.hpp"
 #include "common/syscall.hpp"
 #include "launcher/error.hpp"
+#include "launcher/gpu/gres.hpp"
 #include "launcher/gpu/ldcache.hpp"
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <fcntl.h>
 #include <set>
 #include <string_view>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 namespace cinit::launcher {
@@ -336,6 +339,95 @@ std::vector<GpuDevice> select_gpus(const std::vector<GpuDevice>& all, const std:
   return out;
 }
 
+// One GPU of a Slurm node: the device file Slurm knows it by, and the driver's GPU.
+struct NodeGpu {
+  std::string file;
+  GpuDevice gpu;
+};
+
+// The node's GPUs in Slurm's order: position i is the i-th File= of the node's gres.conf,
+// whose minor (from its name, /dev/nvidiaN, else from the node itself) names the driver's
+// GPU. Without File= lines (AutoDetect), Slurm numbers GPUs as the driver does.
+std::vector<NodeGpu> slurm_node_gpus(const std::vector<GpuDevice>& all, const SlurmGpus& s,
+                                     const std::string& root, const std::string& what) {
+  std::vector<std::string> files;
+  if (std::optional<std::string> text = read_file(s.gres_conf))
+    files = gres_gpu_files(*text, s.node, s.gres_conf);
+  else if (errno != ENOENT)
+    throw SysError("unable to read", s.gres_conf, errno);
+  std::vector<NodeGpu> out;
+  if (files.empty()) {
+    for (const GpuDevice& gpu : all)
+      out.push_back({root + "/dev/nvidia" + std::to_string(gpu.minor), gpu});
+    return out;
+  }
+  for (const std::string& file : files) {
+    const std::string base = basename_of(file);
+    std::optional<unsigned> minor;
+    if (base.rfind("nvidia", 0) == 0 && all_digits(base.substr(6)) && base.size() < 15)
+      minor = static_cast<unsigned>(std::stoul(base.substr(6)));
+    else if (struct stat st{}; ::stat(file.c_str(), &st) == 0 && S_ISCHR(st.st_mode))
+      minor = ::minor(st.st_rdev);
+    if (!minor)
+      throw SysError(what + ": node " + s.node + "'s GPU '" + file +
+                         "' is not an NVIDIA device, in",
+                     s.gres_conf);
+    auto it =
+        std::find_if(all.begin(), all.end(), [&](const GpuDevice& g) { return g.minor == *minor; });
+    if (it == all.end())
+      throw SysError(what + ": the driver has no GPU for '" + file + "' of node " + s.node + ", in",
+                     s.gres_conf);
+    out.push_back({file, *it});
+  }
+  return out;
+}
+
+// Whether a devices cgroup (Slurm's ConstrainDevices) denies this task `file`: open(2) then
+// fails with EPERM, before any driver code runs.
+bool denied_by_cgroup(const std::string& file) {
+  const int fd = ::open(file.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::close(fd);
+    return false;
+  }
+  return errno == EPERM;
+}
+
+// Slurm's positions -> the host's GPUs. Under ConstrainDevices with per-task binding
+// (--gpus-per-task), Slurm 22.05 numbers a task's GPUs from 0 among its own (task 1's only
+// GPU, position 1, is "0"): a mapped GPU that the task's devices cgroup denies shows that, and
+// then the cgroup's grant, in the node's order, is the allocation.
+std::vector<GpuDevice> select_slurm_gpus(const std::vector<GpuDevice>& all, const SlurmGpus& s,
+                                         const std::string& root) {
+  const std::string what = s.variable + "=" + s.positions;
+  const std::vector<NodeGpu> node = slurm_node_gpus(all, s, root, what);
+  std::vector<const NodeGpu*> chosen;
+  for (const std::string& raw : split(s.positions, ',')) {
+    const std::string tok(trim(raw));
+    if (tok.empty())
+      continue;
+    if (!all_digits(tok) || tok.size() > 6)
+      throw SysError(what + ": '" + tok + "' is not a GPU number");
+    const auto pos = static_cast<std::size_t>(std::stoul(tok));
+    if (pos >= node.size())
+      throw SysError(what + ": node " + s.node + " has " + std::to_string(node.size()) + " GPUs in",
+                     s.gres_conf);
+    if (std::find(chosen.begin(), chosen.end(), &node[pos]) == chosen.end())
+      chosen.push_back(&node[pos]);
+  }
+  if (std::any_of(chosen.begin(), chosen.end(),
+                  [](const NodeGpu* g) { return denied_by_cgroup(g->file); })) {
+    chosen.clear();
+    for (const NodeGpu& g : node)
+      if (!denied_by_cgroup(g.file))
+        chosen.push_back(&g);
+  }
+  std::vector<GpuDevice> out;
+  for (const NodeGpu* g : chosen)
+    out.push_back(g->gpu);
+  return out;
+}
+
 } // namespace
 
 std::vector<unsigned> parse_version(const std::string& v) {
@@ -348,10 +440,9 @@ std::vector<unsigned> parse_version(const std::string& v) {
   return out;
 }
 
-GpuRequest gpu_request(const std::string& gpus_flag, const std::vector<std::string>& env) {
+GpuRequest gpu_request(const std::string& gpus_flag, const std::string& gpus_default,
+                       const std::vector<std::string>& env, const char* const* host_environ) {
   GpuRequest req;
-  if (!gpus_flag.empty())
-    req.gpus = gpus_flag;
   for (const std::string& e : env) {
     std::size_t eq = e.find('=');
     std::string_view name = std::string_view(e).substr(0, eq);
@@ -361,6 +452,41 @@ GpuRequest gpu_request(const std::string& gpus_flag, const std::vector<std::stri
       req.visible_devices = e.substr(eq + 1);
     else if (name == "NVIDIA_DRIVER_CAPABILITIES")
       req.driver_capabilities = e.substr(eq + 1);
+  }
+  if (!gpus_flag.empty()) {
+    req.gpus = gpus_flag;
+    return req;
+  }
+  std::optional<std::string> node, job, step_gpus, job_gpus, conf;
+  for (const char* const* p = host_environ; p != nullptr && *p != nullptr; ++p) {
+    const std::string_view e = *p;
+    const std::size_t eq = e.find('=');
+    if (eq == std::string_view::npos)
+      continue;
+    const std::string_view name = e.substr(0, eq);
+    std::string value(e.substr(eq + 1));
+    if (name == "SLURMD_NODENAME")
+      node = value;
+    else if (name == "SLURM_JOB_ID")
+      job = value;
+    else if (name == "SLURM_STEP_GPUS")
+      step_gpus = value;
+    else if (name == "SLURM_JOB_GPUS")
+      job_gpus = value;
+    else if (name == "SLURM_CONF")
+      conf = value;
+  }
+  // SLURMD_NODENAME: a task or batch script on a node, not an salloc shell on a login node.
+  if (node && job && !node->empty()) {
+    SlurmGpus s;
+    s.node = *node;
+    s.variable = step_gpus ? "SLURM_STEP_GPUS" : job_gpus ? "SLURM_JOB_GPUS" : "";
+    s.positions = step_gpus ? *step_gpus : job_gpus ? *job_gpus : "";
+    const std::string slurm_conf = conf && !conf->empty() ? *conf : "/etc/slurm/slurm.conf";
+    s.gres_conf = slurm_conf.substr(0, slurm_conf.rfind('/') + 1) + "gres.conf";
+    req.slurm = std::move(s);
+  } else if (!gpus_default.empty()) {
+    req.gpus = gpus_default;
   }
   return req;
 }
@@ -466,6 +592,11 @@ GpuPlan plan_gpu(const GpuRequest& req, const std::string& host_root,
   if (req.gpus) {
     sel = std::string(trim(*req.gpus));
     what = "--gpus " + sel;
+  } else if (req.slurm) {
+    // The allocation, and nothing else: an image's NVIDIA_VISIBLE_DEVICES=all must not reach
+    // GPUs of other jobs.
+    sel = req.slurm->positions;
+    what = req.slurm->variable + "=" + sel;
   } else if (req.visible_devices) {
     sel = std::string(trim(*req.visible_devices));
     what = "NVIDIA_VISIBLE_DEVICES=" + sel;
@@ -479,7 +610,8 @@ GpuPlan plan_gpu(const GpuRequest& req, const std::string& host_root,
     std::string msg =
         what + ": no NVIDIA driver found (no " + root + "/proc/driver/nvidia/version)";
     if (!req.gpus) {
-      // Only the image asked (CUDA images set NVIDIA_VISIBLE_DEVICES=all): run without GPU.
+      // Only the image asked (CUDA images set NVIDIA_VISIBLE_DEVICES=all), or Slurm gave
+      // GPUs of another vendor (gres "gpu" covers AMD's too): run without an NVIDIA GPU.
       warn(msg + ": running without GPU");
       return plan;
     }
@@ -487,7 +619,11 @@ GpuPlan plan_gpu(const GpuRequest& req, const std::string& host_root,
   }
   plan.enabled = true;
   plan.driver_version = *version;
-  if (sel != "none") {
+  if (req.slurm && !req.gpus) {
+    plan.from_slurm = true;
+    plan.gpus = select_slurm_gpus(list_gpus(root), *req.slurm, root);
+    plan_devices(plan, root, what);
+  } else if (sel != "none") {
     plan.gpus = select_gpus(list_gpus(root), sel, what);
     plan_devices(plan, root, what);
   }
@@ -495,6 +631,20 @@ GpuPlan plan_gpu(const GpuRequest& req, const std::string& host_root,
   plan_binaries(plan, root, host_path);
   plan_extras(plan, root);
   return plan;
+}
+
+void apply_slurm_gpu_env(std::vector<std::string>& env, const GpuPlan& plan) {
+  if (!plan.enabled || !plan.from_slurm)
+    return;
+  std::string ids;
+  for (std::size_t i = 0; i < plan.gpus.size(); ++i)
+    ids += (i == 0 ? "" : ",") + std::to_string(i);
+  for (const char* name :
+       {"CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "GPU_DEVICE_ORDINAL"}) {
+    const std::string prefix = std::string(name) + "=";
+    std::erase_if(env, [&](const std::string& e) { return e.starts_with(prefix); });
+    env.push_back(prefix + ids);
+  }
 }
 
 } // namespace cinit::launcher

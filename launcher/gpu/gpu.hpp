@@ -2,13 +2,18 @@
 // it forks, so that every error comes early, exit 125) and mounting (mount_gpu, in the child's
 // mount namespace before pivot_root). Only the devices asked for enter the container.
 //
-// Selection: `--gpus` (or the INI default) wins over the container's NVIDIA_VISIBLE_DEVICES:
+// Selection: `--gpus`, else Slurm's allocation when the launcher is a Slurm task, else the INI
+// default, else the container's NVIDIA_VISIBLE_DEVICES:
 //   unset, "" or "void"  no GPU at all (nothing is bound)
 //   "none"               NVIDIA_VISIBLE_DEVICES: driver libraries and binaries, no device node
 //                        (NVIDIA's contract); --gpus none: no GPU at all, whatever the image
 //                        asks, and no driver needed (what a docker user means by it)
 //   "all"                every GPU
 //   "0,2" / "GPU-<uuid>" those GPUs (indices in PCI bus order, as nvidia-smi numbers them)
+// Under Slurm (SLURMD_NODENAME and SLURM_JOB_ID set) the task gets exactly the GPUs of
+// SLURM_STEP_GPUS (else SLURM_JOB_GPUS; neither: no GPU). Those are positions in the node's
+// gres.conf File= list, mapped to device minors here; inside, CUDA_VISIBLE_DEVICES,
+// NVIDIA_VISIBLE_DEVICES and GPU_DEVICE_ORDINAL count them from 0.
 // Capabilities (NVIDIA_DRIVER_CAPABILITIES, comma list; unset or "": "utility,compute", as
 // Apptainer; "all": every one): utility compute video graphics display compat32 ngx.
 //
@@ -33,9 +38,18 @@
 
 namespace cinit::launcher {
 
-// What the user and the image ask for.
+// A Slurm task's GPUs, as Slurm names them.
+struct SlurmGpus {
+  std::string positions; // SLURM_STEP_GPUS or SLURM_JOB_GPUS ("0,2"); "" for none
+  std::string variable;  // which of the two (for errors)
+  std::string node;      // SLURMD_NODENAME
+  std::string gres_conf; // gres.conf beside $SLURM_CONF (default /etc/slurm/slurm.conf)
+};
+
+// What the user, Slurm and the image ask for.
 struct GpuRequest {
-  std::optional<std::string> gpus;                // --gpus (nullopt: not given)
+  std::optional<std::string> gpus;                // --gpus or the INI default (nullopt: neither)
+  std::optional<SlurmGpus> slurm;                 // set when we are a Slurm task
   std::optional<std::string> visible_devices;     // the container's NVIDIA_VISIBLE_DEVICES
   std::optional<std::string> driver_capabilities; // the container's NVIDIA_DRIVER_CAPABILITIES
 };
@@ -53,9 +67,12 @@ enum GpuCap : unsigned {
 constexpr unsigned gpu_caps_default = gpu_cap_utility | gpu_cap_compute;
 constexpr unsigned gpu_caps_all = (1U << 7) - 1;
 
-// The request for `gpus_flag` (--gpus or the configured default; "" = not given) and the
-// container's environment ("NAME=value" entries: the image's Env with -e applied).
-GpuRequest gpu_request(const std::string& gpus_flag, const std::vector<std::string>& env);
+// The request for `gpus_flag` (--gpus; "" = not given), `gpus_default` (the INI's; "" = none),
+// the container's environment ("NAME=value" entries: the image's Env with -e applied) and the
+// launcher's own environment (`host_environ`, for Slurm's variables; nullptr: none). A flag
+// wins over Slurm, Slurm over the default.
+GpuRequest gpu_request(const std::string& gpus_flag, const std::string& gpus_default,
+                       const std::vector<std::string>& env, const char* const* host_environ);
 
 // Parses a capability list ("utility,compute", "all"). Throws SysError on an unknown name.
 unsigned parse_gpu_caps(const std::optional<std::string>& list);
@@ -92,7 +109,8 @@ struct GpuSymlink {
 };
 
 struct GpuPlan {
-  bool enabled = false; // false: nothing to mount
+  bool enabled = false;    // false: nothing to mount
+  bool from_slurm = false; // the GPUs are Slurm's: the container's numbering starts at 0
   std::string driver_version;
   unsigned caps = 0;
   std::vector<GpuDevice> gpus; // the selected GPUs
@@ -110,9 +128,10 @@ constexpr const char* gpu_ld_conf = "/etc/ld.so.conf.d/000-cinit-nvidia.conf";
 // Builds the plan. `host_root` "" means $LAUNCHER_HOST_ROOT if set (tests), else "/".
 // `host_path` is the host's PATH for the binaries (empty: a standard one).
 // Throws SysError when a GPU was asked for with --gpus and cannot be given (no driver, no
-// device node, unknown index or UUID, unknown capability). A request that comes only from the
-// image's environment on a host without a driver warns and gives no GPU, so that CUDA images
-// still run on machines without one.
+// device node, unknown index or UUID, unknown capability), or when Slurm's GPUs cannot be
+// mapped (gres.conf unreadable or without them). A request that comes only from the image's
+// environment or from Slurm, on a host without an NVIDIA driver, warns and gives no GPU, so
+// that CUDA images still run on machines without one.
 GpuPlan plan_gpu(const GpuRequest& req, const std::string& host_root = {},
                  const std::string& host_path = {});
 
@@ -129,6 +148,11 @@ struct GpuMountResult {
   // The tmpfs of the driver's libraries, made read-only once ldconfig has run.
   UniqueFd driver_fs;
 };
+
+// Under Slurm: CUDA_VISIBLE_DEVICES, NVIDIA_VISIBLE_DEVICES and GPU_DEVICE_ORDINAL in `env`
+// become 0..k-1 for the plan's k GPUs (Slurm's own values number them on the host). No change
+// for a plan that is not Slurm's.
+void apply_slurm_gpu_env(std::vector<std::string>& env, const GpuPlan& plan);
 
 // Prepends `result.ld_library_path` to LD_LIBRARY_PATH in `env` ("NAME=value" entries), keeping
 // the image's own value after it. No change when it is empty.

@@ -10,6 +10,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <cctype>
+#include <cstdlib>
 #include <fcntl.h>
 #include <iostream>
 #include <memory>
@@ -263,6 +264,28 @@ std::string default_image_name(const std::string& source) {
   return out.empty() ? "image" : out;
 }
 
+std::optional<std::string> run_source_name(const std::string& image) {
+  if (!image.starts_with("/") && !image.starts_with("./") && !image.starts_with("../"))
+    return std::nullopt;
+  std::string source = image;
+  std::string tag;
+  if (!exists(source)) {
+    const std::size_t colon = source.rfind(':');
+    if (colon == std::string::npos || !is_dir(source.substr(0, colon)))
+      return std::nullopt;
+    tag = source.substr(colon + 1);
+    source.resize(colon);
+  }
+  char* real = ::realpath(source.c_str(), nullptr);
+  if (real == nullptr)
+    return std::nullopt;
+  const std::string key = std::string(real) + (tag.empty() ? "" : ":" + tag);
+  std::free(real);
+  std::string name = "local/" + sha256_hex(key).substr(0, 12) + "/" +
+                     default_image_name(source).substr(0, 100) + (tag.empty() ? "" : ":" + tag);
+  return valid_image_name(name) ? std::optional(name) : std::nullopt;
+}
+
 int import_image(const Store& store, const ImportOptions& opts) {
   if (!opts.name.empty() && !valid_image_name(opts.name))
     throw SysError("invalid image name '" + opts.name +
@@ -311,7 +334,8 @@ int import_image(const Store& store, const ImportOptions& opts) {
   if (!valid_image_name(img.name))
     img.name = default_image_name(img.name);
   store.save_image(img);
-  std::cout << img.name << '\n';
+  if (!opts.quiet)
+    std::cout << img.name << '\n';
   return 0;
 }
 

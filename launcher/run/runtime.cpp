@@ -60,6 +60,7 @@ struct Plan {
   bool single_id = false;           // only the launcher's own uid/gid are mapped (no sub-ids)
   int launcher_pidfd = -1;          // ours (CLOEXEC), readable once we exit; -1 before Linux 5.3
   std::vector<std::string> command; // without cinit
+  int pmi_fd = -1;                  // PMI-2's socket from slurmstepd, kept open for the command
   std::vector<std::string> env;
   GpuPlan gpu; // planned before the clone: a bad --gpus fails early, exit 125
   sigset_t child_mask{};
@@ -254,8 +255,12 @@ void become_user(const Plan& p, std::vector<std::string>& env) {
   std::vector<char*> cenv = c_strings(env);
   // Nothing of ours may leak into the container: every fd above 2 closes on exec.
   (void)::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC); // 5.11+; fds are CLOEXEC anyway
-  environ = cenv.data();            // execvp searches the container's PATH, not ours
-  (void)::signal(SIGPIPE, SIG_DFL); // main ignores it; the container must not inherit that
+  // Except PMI_FD: slurmstepd's PMI-2 socket, which an MPI program in the image talks to
+  // (cinit passes inherited fds on to its command).
+  if (p.pmi_fd >= 0)
+    (void)::fcntl(p.pmi_fd, F_SETFD, 0); // EBADF: it was not open; PMI fails as it would anyway
+  environ = cenv.data();                 // execvp searches the container's PATH, not ours
+  (void)::signal(SIGPIPE, SIG_DFL);      // main ignores it; the container must not inherit that
   if (::sigprocmask(SIG_SETMASK, &p.child_mask, nullptr) != 0)
     throw SysError("unable to restore the signal mask", {}, errno);
   ::execvp(cargv[0], cargv.data());
@@ -284,7 +289,26 @@ int supervise(pid_t pid, int sfd) {
   }
 }
 
+// PMI_FD (set by slurmstepd for --mpi=pmi2): the fd to keep open across the exec, or -1.
+int inherited_pmi_fd(const char* const* host_environ) {
+  const Env host = env_from_strings(host_environ);
+  const auto it = host.find("PMI_FD");
+  if (it == host.end() || it->second.empty() || it->second.size() > 6 ||
+      !std::all_of(it->second.begin(), it->second.end(),
+                   [](char c) { return c >= '0' && c <= '9'; }))
+    return -1;
+  const int fd = std::stoi(it->second);
+  return fd > 2 && ::fcntl(fd, F_GETFD) >= 0 ? fd : -1;
+}
+
 } // namespace
+
+bool is_job_variable(std::string_view name) {
+  for (const std::string_view prefix : {"SLURM_", "SLURMD_", "PMI_", "PMIX_", "OMPI_"})
+    if (name.starts_with(prefix))
+      return true;
+  return false;
+}
 
 std::vector<std::string> container_command(const ImageConfig& cfg,
                                            const std::vector<std::string>& cli_command) {
@@ -306,6 +330,11 @@ std::vector<std::string> container_env(const std::vector<std::string>& image_env
   env.try_emplace("PATH", default_path);
   env["HOSTNAME"] = hostname;
   const Env host = env_from_strings(host_environ);
+  // A job's own variables (Slurm's, PMI's, Open MPI's) describe this task, not the image:
+  // they win over the image's Env, and -e over them.
+  for (const auto& [name, value] : host)
+    if (is_job_variable(name))
+      env[name] = value;
   for (const auto& e : cli_env) {
     const std::size_t eq = e.find('=');
     if (eq != std::string::npos) {
@@ -350,7 +379,9 @@ int run_container(const Store& store, const Config& cfg, const RunOptions& opts)
   if (p.command.empty() && p.no_init)
     throw SysError("unable to run '" + opts.image + "': no command given and the image has none");
   p.env = container_env(image->config.env, opts.env, p.hostname, environ);
-  p.gpu = plan_gpu(gpu_request(opts.gpus.empty() ? cfg.gpus : opts.gpus, p.env));
+  p.gpu = plan_gpu(gpu_request(opts.gpus, cfg.gpus, p.env, environ));
+  apply_slurm_gpu_env(p.env, p.gpu);
+  p.pmi_fd = inherited_pmi_fd(environ);
 
   const IdMapPlan idmap = plan_id_map();
   p.single_id = !idmap.sub_ids;

@@ -8,6 +8,7 @@
 #include "launcher/image/store.hpp"
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace cinit::launcher {
@@ -16,8 +17,14 @@ namespace cinit::launcher {
 std::vector<std::string> container_command(const ImageConfig& cfg,
                                            const std::vector<std::string>& cli_command);
 
-// The environment: the image's Env, then PATH/HOME/HOSTNAME defaults where unset, then -e
-// (K=V, or K copied from `host` when set there). "NAME=value" strings.
+// A variable of the job that runs us, passed into every container: SLURM_*, SLURMD_* (Slurm's
+// task description), PMI_*, PMIX_* (the process manager's wire-up), OMPI_* (Open MPI's
+// launcher), so that an MPI program in the image can rank itself.
+bool is_job_variable(std::string_view name);
+
+// The environment: the image's Env, then PATH/HOME/HOSTNAME defaults where unset, then the
+// job's variables from `host_environ` (is_job_variable), then -e (K=V, or K copied from the
+// host when set there). "NAME=value" strings.
 std::vector<std::string> container_env(const std::vector<std::string>& image_env,
                                        const std::vector<std::string>& cli_env,
                                        const std::string& hostname,

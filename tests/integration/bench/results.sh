@@ -120,7 +120,7 @@ fake_checkout() {
   cp "$REPO/scripts/bench-readme.sh" "$d/scripts/"
   echo "$COLUMNS_LINE" >"$d/bench/results/latest.tsv"
   make_readme "$d/README.md"
-  for p in init supervisor launcher; do
+  for p in init supervisor launcher slurm; do
     cat >"$d/bench/$p.sh" <<EOF
 #!/usr/bin/env bash
 source "\$(dirname "\$0")/lib.sh"
@@ -162,7 +162,7 @@ test_a_full_bench_run_records_results_and_regenerates_the_readme() {
   assert_eq 0 "$?" "exit status of a full run: $out"
   latest=$T/checkout/bench/results/latest.tsv
   cmp -s "$latest" "$T/checkout/build/bench/results.tsv" || fail "latest.tsv is not the run's results"
-  assert_eq 10 "$(wc -l <"$latest")" "lines of latest.tsv"
+  assert_eq 13 "$(wc -l <"$latest")" "lines of latest.tsv"
   readme=$(cat "$T/checkout/README.md")
   assert_contains "$readme" "| how fast supervisor is | \`supervisor --flag\` | 5 us | peer | 10 us | 0.50 | ≤ peer | pass |"
   assert_contains "$readme" "| \`launcher_size\` | \`launcher\` | 7 bytes |"

@@ -283,16 +283,107 @@ TEST_CASE("gpu: none gives the driver's libraries and binaries but no device") {
 }
 
 TEST_CASE("gpu: gpu_request takes --gpus and the container's NVIDIA_* variables") {
-  GpuRequest r = cinit::launcher::gpu_request("", {"PATH=/bin", "NVIDIA_VISIBLE_DEVICES=0,1",
-                                                   "NVIDIA_DRIVER_CAPABILITIES=video",
-                                                   "NVIDIA_VISIBLE_DEVICESX=2"});
+  GpuRequest r = cinit::launcher::gpu_request("", "",
+                                              {"PATH=/bin", "NVIDIA_VISIBLE_DEVICES=0,1",
+                                               "NVIDIA_DRIVER_CAPABILITIES=video",
+                                               "NVIDIA_VISIBLE_DEVICESX=2"},
+                                              nullptr);
   CHECK_FALSE(r.gpus);
+  CHECK_FALSE(r.slurm);
   CHECK(r.visible_devices == std::optional<std::string>("0,1"));
   CHECK(r.driver_capabilities == std::optional<std::string>("video"));
-  r = cinit::launcher::gpu_request("all", {"NVIDIA_VISIBLE_DEVICES="});
+  r = cinit::launcher::gpu_request("all", "", {"NVIDIA_VISIBLE_DEVICES="}, nullptr);
   CHECK(r.gpus == std::optional<std::string>("all"));
   CHECK(r.visible_devices == std::optional<std::string>(""));
   CHECK_FALSE(r.driver_capabilities);
+  CHECK(cinit::launcher::gpu_request("", "0", {}, nullptr).gpus == std::optional<std::string>("0"));
+}
+
+TEST_CASE("gpu: under Slurm the allocation wins over the configured default, --gpus over it") {
+  const char* task[] = {"SLURM_JOB_ID=7",      "SLURMD_NODENAME=gpu01",    "SLURM_JOB_GPUS=0,1,2,3",
+                        "SLURM_STEP_GPUS=1,3", "SLURM_CONF=/x/slurm.conf", nullptr};
+  GpuRequest r = cinit::launcher::gpu_request("", "all", {}, task);
+  CHECK_FALSE(r.gpus);
+  REQUIRE(r.slurm);
+  CHECK(r.slurm->positions == "1,3");
+  CHECK(r.slurm->variable == "SLURM_STEP_GPUS");
+  CHECK(r.slurm->node == "gpu01");
+  CHECK(r.slurm->gres_conf == "/x/gres.conf");
+  r = cinit::launcher::gpu_request("none", "all", {}, task);
+  CHECK(r.gpus == std::optional<std::string>("none"));
+  CHECK_FALSE(r.slurm);
+  // A batch script has only the job's GPUs; a task without any gets none (not the default).
+  const char* batch[] = {"SLURM_JOB_ID=7", "SLURMD_NODENAME=n1", "SLURM_JOB_GPUS=2", nullptr};
+  r = cinit::launcher::gpu_request("", "all", {}, batch);
+  REQUIRE(r.slurm);
+  CHECK(r.slurm->positions == "2");
+  CHECK(r.slurm->gres_conf == "/etc/slurm/gres.conf");
+  const char* no_gpu[] = {"SLURM_JOB_ID=7", "SLURMD_NODENAME=n1", nullptr};
+  r = cinit::launcher::gpu_request("", "all", {"NVIDIA_VISIBLE_DEVICES=all"}, no_gpu);
+  REQUIRE(r.slurm);
+  CHECK(r.slurm->positions.empty());
+  // An salloc shell on a login node is no task: the default applies.
+  const char* login[] = {"SLURM_JOB_ID=7", "SLURM_JOB_GPUS=0", nullptr};
+  r = cinit::launcher::gpu_request("", "all", {}, login);
+  CHECK_FALSE(r.slurm);
+  CHECK(r.gpus == std::optional<std::string>("all"));
+}
+
+TEST_CASE("gpu: Slurm's GPU numbers are positions in gres.conf, mapped to minors") {
+  FakeHost h;
+  // The node's gres.conf lists minor 1 first: Slurm's GPU 0 is /dev/nvidia1, which the driver
+  // lists as index 0 (bus 3b), and Slurm's GPU 1 is /dev/nvidia0 (index 1, bus af).
+  put(h.root + "/etc/slurm/gres.conf", "AutoDetect=off\n"
+                                       "NodeName=other Name=gpu File=" +
+                                           h.root +
+                                           "/dev/nvidia[0-1]\n"
+                                           "NodeName=gpu[01-02] Name=gpu File=" +
+                                           h.root +
+                                           "/dev/nvidia1\n"
+                                           "NodeName=gpu[01-02] Name=gpu File=" +
+                                           h.root + "/dev/nvidia0\n");
+  GpuRequest r;
+  r.slurm =
+      cinit::launcher::SlurmGpus{"1", "SLURM_STEP_GPUS", "gpu01", h.root + "/etc/slurm/gres.conf"};
+  GpuPlan p = plan_gpu(r, h.root);
+  REQUIRE(p.enabled);
+  CHECK(p.from_slurm);
+  REQUIRE(p.gpus.size() == 1);
+  CHECK(p.gpus[0].minor == 0);
+  CHECK(p.gpus[0].uuid == uuid1);
+  CHECK(has_target(p, "/dev/nvidia0"));
+  CHECK_FALSE(has_target(p, "/dev/nvidia1"));
+  r.slurm->positions = "0";
+  p = plan_gpu(r, h.root);
+  REQUIRE(p.gpus.size() == 1);
+  CHECK(p.gpus[0].minor == 1);
+  // Inside, the GPUs count from 0 whatever Slurm's numbers were.
+  std::vector<std::string> e = {"CUDA_VISIBLE_DEVICES=1", "PATH=/bin"};
+  r.slurm->positions = "1,0";
+  p = plan_gpu(r, h.root);
+  CHECK(p.gpus.size() == 2);
+  cinit::launcher::apply_slurm_gpu_env(e, p);
+  std::sort(e.begin(), e.end());
+  CHECK(e == std::vector<std::string>{"CUDA_VISIBLE_DEVICES=0,1", "GPU_DEVICE_ORDINAL=0,1",
+                                      "NVIDIA_VISIBLE_DEVICES=0,1", "PATH=/bin"});
+  // No GPU allocated: none, whatever the image asks.
+  r.slurm->positions = "";
+  r.visible_devices = "all";
+  CHECK_FALSE(plan_gpu(r, h.root).enabled);
+  // Beyond the node's list, or a list that names no NVIDIA device: errors naming gres.conf.
+  r.slurm->positions = "2";
+  CHECK_THROWS_WITH(plan_gpu(r, h.root), "SLURM_STEP_GPUS=2: node gpu01 has 2 GPUs in '" + h.root +
+                                             "/etc/slurm/gres.conf'");
+  // GPUs of another vendor (no NVIDIA driver here): a warning, no GPU, no failure.
+  TempDir no_driver;
+  r.slurm->positions = "0";
+  CHECK_FALSE(plan_gpu(r, no_driver.path()).enabled);
+  // Without File= lines (AutoDetect), Slurm orders GPUs as the driver does.
+  put(h.root + "/etc/slurm/gres.conf", "AutoDetect=nvml\n");
+  r.slurm->positions = "1";
+  p = plan_gpu(r, h.root);
+  REQUIRE(p.gpus.size() == 1);
+  CHECK(p.gpus[0].index == 1);
 }
 
 TEST_CASE("gpu: unknown GPUs, missing nodes and missing drivers are clear errors") {

@@ -151,3 +151,17 @@ TEST_CASE("runtime: command and environment") {
   // HOME is not defaulted here: it comes from the container user's passwd entry, later.
   CHECK(env == std::vector<std::string>{"A=2", "B=", "FROM_HOST=h", "HOSTNAME=box", "PATH=/img"});
 }
+
+TEST_CASE("runtime: the job's Slurm, PMI and Open MPI variables reach the container") {
+  const char* host[] = {"SLURM_PROCID=3", "SLURMD_NODENAME=n1",     "PMI_FD=7",
+                        "PMIX_RANK=3",    "OMPI_COMM_WORLD_SIZE=4", "SLURM_JOB_ID=9",
+                        "PATH=/host",     "CUDA_VISIBLE_DEVICES=2", "SLURMX=no",
+                        nullptr};
+  const auto env = container_env({"PATH=/img", "SLURM_PROCID=image", "OMPI_X=img"},
+                                 {"SLURM_JOB_ID=cli"}, "box", host);
+  // Over the image's values, under -e; nothing else of the host's (PATH, CUDA_*) comes in.
+  CHECK(env == std::vector<std::string>{"HOSTNAME=box", "OMPI_COMM_WORLD_SIZE=4", "OMPI_X=img",
+                                        "PATH=/img", "PMIX_RANK=3", "PMI_FD=7",
+                                        "SLURMD_NODENAME=n1", "SLURM_JOB_ID=cli",
+                                        "SLURM_PROCID=3"});
+}
