@@ -19,6 +19,7 @@ packages=(
   busybox-static umoci crun jq             # test images, OCI fixtures, OCI runtime
   tini dumb-init catatonit runit bubblewrap charliecloud-runtime hyperfine # peers, bench
   mmdebstrap libnss-extrausers             # a Debian 11 root; a user only NSS knows
+  slurm-client slurmd slurmctld munge libslurm-dev # a local Slurm cluster; the SPANK plugin
 )
 missing=()
 for p in "${packages[@]}"; do
