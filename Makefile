@@ -118,6 +118,16 @@ ifneq ($(wildcard launcher/main.cpp),)
 PROGRAMS += $(BIN)/launcher
 endif
 
+# The SPANK plugin (`srun --container-image`), built where Debian's libslurm-dev is: its
+# objects are position-independent (build/obj/pic/), since libcommon's are not, and it links
+# none of libcommon. spank-run, the program a task execs, lies beside it (plugin.cpp says why).
+# The plugin runs ../../bin/launcher from its own directory (PREFIX/lib/cinit, build/lib/cinit)
+# unless plugstack.conf says `launcher=PATH`.
+ifneq ($(wildcard /usr/include/slurm/spank.h),)
+SPANK := $(LIB)/cinit/spank_launcher.so $(LIB)/cinit/spank-run
+endif
+SPANKLIB_SRC := spank/options.cpp
+
 # Man pages: scdoc sources in man/, roff in build/man/.
 MAN_SRC := $(wildcard man/*.scd)
 MANPAGES := $(patsubst man/%.scd,$(BUILD)/man/%,$(MAN_SRC))
@@ -128,7 +138,7 @@ STRIPPED := $(patsubst $(BIN)/%,$(BUILD)/stripped/%,$(PROGRAMS))
 
 .PHONY: all deps test unit integration chaos asan fuzz bench demo image install clean format-check tidy \
   man stripped deb test-packages bench-readme
-all: $(PROGRAMS) $(MANPAGES) $(STRIPPED)
+all: $(PROGRAMS) $(MANPAGES) $(STRIPPED) $(SPANK)
 
 deps:
 	@scripts/deps.sh
@@ -169,9 +179,23 @@ $(BIN)/launcher: $(call obj,launcher/main.cpp $(LAUNCHLIB_SRC)) $(LAUNCHER_CURL_
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(LAUNCHER_CURL_LIBS) $(LAUNCHER_LINK)
 
+$(OBJ)/pic/%.o: %.cpp
+	@mkdir -p $(@D)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -fPIC -c $< -o $@
+
+# Slurm resolves the slurm_* and spank_* calls when it loads the plugin.
+$(LIB)/cinit/spank_launcher.so: $(OBJ)/pic/spank/plugin.o $(OBJ)/pic/spank/options.o
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) -shared -fPIC $(LDFLAGS) -o $@ $^
+
+$(LIB)/cinit/spank-run: $(call obj,spank/spank_run.cpp $(SPANKLIB_SRC)) $(LIBCOMMON)
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) $(STATIC) $(LDFLAGS) -o $@ $^
+
 # Unit tests link the real objects of every library part (not the programs' main.cpp).
 $(OBJ)/tests/%.o: CPPFLAGS += -isystem /usr/include/catch2 -DBOOST_ALLOW_DEPRECATED_HEADERS
-$(BIN)/unit_tests: $(call obj,$(UNIT_SRC) $(SUPLIB_SRC) $(INITLIB_SRC) $(LAUNCHLIB_SRC)) $(LIBCOMMON)
+$(BIN)/unit_tests: $(call obj,$(UNIT_SRC) $(SUPLIB_SRC) $(INITLIB_SRC) $(LAUNCHLIB_SRC) \
+  $(SPANKLIB_SRC)) $(LIBCOMMON)
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(LAUNCHER_LIBS)
 
@@ -204,8 +228,9 @@ chaos: all $(TEST_HELPERS)
 # Sanitizers: dynamic (g++ rejects -static with ASan), own build tree, same tests, except the
 # cases that run cinit inside an image or the launcher inside a Debian 11 root: a dynamic,
 # sanitized program cannot start where there is no libasan (those cases run in `make test`
-# with the static programs); and the bench scripts' own cases, which test no sanitized code.
-ASAN_EXCLUDE := ^image/|^launcher/run/cinit_|^launcher/gpu/video_group|^launcher/distro/run_inside_debian|^bench/
+# with the static programs); the bench scripts' own cases, which test no sanitized code; and
+# the SPANK plugin's, since a sanitized plugin cannot load into Slurm's unsanitized programs.
+ASAN_EXCLUDE := ^image/|^launcher/run/cinit_|^launcher/gpu/video_group|^launcher/distro/run_inside_debian|^bench/|^slurm/spank/
 asan: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) BUILD=build/asan SANITIZE=1 all build/asan/bin/unit_tests \
 	  $(patsubst $(BUILD)/%,build/asan/%,$(TEST_HELPERS))
@@ -256,9 +281,10 @@ $(BUILD)/stripped/%: $(BIN)/%
 # make install DESTDIR=... PREFIX=...: the programs an image runs (cinit, supervisor, sv,
 # setuser, envdir) in PREFIX/sbin, which with PREFIX=/usr is /sbin on merged-/usr systems
 # (my_init images expect /sbin/my_init and /sbin/setuser); the launcher in PREFIX/bin, where
-# it finds ../sbin/cinit. Programs are stripped, their debug info goes to
-# PREFIX/lib/debug/.build-id/ where gdb looks. INSTALL_STRIP=0 installs them unstripped
-# (the Debian build: dh_strip makes the -dbgsym packages). The example configuration goes
+# it finds ../sbin/cinit; the SPANK plugin and spank-run, where built, in PREFIX/lib/cinit.
+# Programs are stripped, their debug info goes to PREFIX/lib/debug/.build-id/ where gdb looks
+# (the plugin's and spank-run's is not kept). INSTALL_STRIP=0 installs them unstripped (the
+# Debian build: dh_strip makes the -dbgsym packages). The example configuration goes
 # to SYSCONFDIR/launcher/launcher.ini unless one is there, and to the doc dir.
 INSTALL_STRIP ?= 1
 install: all
@@ -276,6 +302,11 @@ install: all
 	done
 	for m in $(notdir $(MANPAGES)); do \
 	  install -D -m 0644 $(BUILD)/man/$$m $(DESTDIR)$(PREFIX)/share/man/man$${m##*.}/$$m || exit 1; \
+	done
+	for f in $(notdir $(SPANK)); do \
+	  mode=0755; case $$f in *.so) mode=0644;; esac; \
+	  if [ "$(INSTALL_STRIP)" = 1 ]; then strip=-s; else strip=; fi; \
+	  install -D $$strip -m $$mode $(LIB)/cinit/$$f $(DESTDIR)$(PREFIX)/lib/cinit/$$f || exit 1; \
 	done
 	install -D -m 0644 launcher/launcher.ini $(DESTDIR)$(PREFIX)/share/doc/cinit/launcher.ini.example
 	[ -e $(DESTDIR)$(SYSCONFDIR)/launcher/launcher.ini ] || \
@@ -306,7 +337,7 @@ test-packages:
 clean:
 	rm -rf build
 
-SOURCES := $(shell find common init supervisor setuser envdir launcher tests -name '*.[ch]pp' 2>/dev/null)
+SOURCES := $(shell find common init supervisor setuser envdir launcher spank tests -name '*.[ch]pp' 2>/dev/null)
 format-check:
 	clang-format --dry-run --Werror $(SOURCES)
 

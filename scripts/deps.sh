@@ -20,7 +20,7 @@ packages=(
   busybox-static umoci crun jq             # test images, OCI fixtures, OCI runtime
   tini dumb-init catatonit runit bubblewrap charliecloud-runtime hyperfine # peers, bench
   mmdebstrap libnss-extrausers             # a Debian 11 root; a user only NSS knows
-  slurmctld slurmd slurm-client munge libslurm-dev # a local cluster (tests/slurm/cluster.sh)
+  slurmctld slurmd slurm-client munge libslurm-dev # a local cluster (tests/slurm/cluster.sh); the SPANK plugin
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,139 @@
+// The SPANK plugin's options, checked and turned into `launcher run` arguments. No Slurm
+// header here: the unit tests link this file without libslurm-dev.
+#include "spank/options.hpp"
+
+#include <cstdint>
+#include <cstdio>
+
+namespace cinit::spank {
+
+namespace {
+
+// One mount entry, SRC[:DST[:ro|rw]], as the launcher's `-v SRC:DST[:ro]`; "" when invalid.
+struct Mount {
+  std::string volume;
+  std::string error;
+};
+
+std::vector<std::string_view> split(std::string_view text, char sep) {
+  std::vector<std::string_view> parts;
+  size_t start = 0;
+  for (;;) {
+    const size_t end = text.find(sep, start);
+    parts.push_back(text.substr(start, end == std::string_view::npos ? end : end - start));
+    if (end == std::string_view::npos)
+      return parts;
+    start = end + 1;
+  }
+}
+
+Mount parse_mount(std::string_view entry) {
+  const std::vector<std::string_view> parts = split(entry, ':');
+  if (entry.empty() || parts.size() > 3)
+    return {{}, "'" + std::string(entry) + "' is not SRC[:DST[:ro|rw]]"};
+  for (size_t i = 0; i < parts.size() && i < 2; ++i)
+    if (parts[i].empty() || parts[i].front() != '/')
+      return {{},
+              (parts.size() == 1 ? "" : "'" + std::string(entry) + "': ") + "'" +
+                  std::string(parts[i]) + "' is not an absolute path"};
+  const std::string src(parts[0]);
+  const std::string dst(parts.size() > 1 ? parts[1] : parts[0]);
+  if (parts.size() == 3 && parts[2] != "ro" && parts[2] != "rw")
+    return {{},
+            "'" + std::string(entry) + "': unknown flag '" + std::string(parts[2]) +
+                "' (ro or rw)"};
+  return {src + ':' + dst + (parts.size() == 3 && parts[2] == "ro" ? ":ro" : ""), {}};
+}
+
+} // namespace
+
+std::string image_error(std::string_view image) {
+  if (image.empty())
+    return "an image name, registry reference or path is needed";
+  if (image.find('\n') != std::string_view::npos)
+    return "a newline is not allowed";
+  return {};
+}
+
+std::string mounts_error(std::string_view mounts) {
+  if (mounts.find('\n') != std::string_view::npos)
+    return "a newline is not allowed";
+  for (const std::string_view entry : split(mounts, ','))
+    if (Mount m = parse_mount(entry); !m.error.empty())
+      return m.error;
+  return {};
+}
+
+std::string workdir_error(std::string_view workdir) {
+  if (workdir.empty() || workdir.front() != '/')
+    return "'" + std::string(workdir) + "' is not an absolute path";
+  if (workdir.find('\n') != std::string_view::npos)
+    return "a newline is not allowed";
+  return {};
+}
+
+bool image_is_path(std::string_view image) {
+  return !image.empty() && (image.front() == '/' || image.front() == '.');
+}
+
+std::string archive_image_name(std::string_view real_path, long long size, long long mtime_ns) {
+  // FNV-1a (64 bit): a stable name across nodes and builds, not a digest of the content
+  // (reading a large archive on every task start is what the store exists to avoid).
+  std::uint64_t hash = 14695981039346656037ULL;
+  const std::string key =
+      std::string(real_path) + '\0' + std::to_string(size) + '\0' + std::to_string(mtime_ns);
+  for (const char c : key) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 1099511628211ULL;
+  }
+  std::string base(real_path.substr(real_path.rfind('/') + 1));
+  for (const char* ext : {".tar.gz", ".tgz", ".tar", ".oci"})
+    if (const std::string_view e(ext); base.size() > e.size() && base.ends_with(e)) {
+      base.resize(base.size() - e.size());
+      break;
+    }
+  // Store names are [A-Za-z0-9._:@/+-] without "..": keep a safe subset.
+  for (char& c : base) {
+    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (!alnum && c != '_')
+      c = '-';
+  }
+  char hex[17];
+  (void)std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+  return "file-" + base + "-" + hex;
+}
+
+std::vector<std::string> launcher_argv(const std::string& launcher, const ContainerOptions& opts,
+                                       const std::string& image, const std::string& script) {
+  std::vector<std::string> argv{launcher, "run"};
+  if (!opts.mounts.empty())
+    for (const std::string_view entry : split(opts.mounts, ','))
+      argv.insert(argv.end(), {"-v", parse_mount(entry).volume});
+  if (!script.empty())
+    argv.insert(argv.end(), {"-v", script + ':' + script + ":ro"});
+  if (!opts.workdir.empty())
+    argv.insert(argv.end(), {"-w", opts.workdir});
+  argv.push_back(image);
+  return argv;
+}
+
+std::string join_lines(const std::vector<std::string>& parts) {
+  std::string text;
+  for (const std::string& p : parts) {
+    if (!text.empty())
+      text += '\n';
+    text += p;
+  }
+  return text;
+}
+
+std::vector<std::string> split_lines(std::string_view text) {
+  std::vector<std::string> lines;
+  if (text.empty())
+    return lines;
+  for (const std::string_view line : split(text, '\n'))
+    lines.emplace_back(line);
+  return lines;
+}
+
+} // namespace cinit::spank
