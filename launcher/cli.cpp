@@ -98,6 +98,36 @@ Cli parse_cli(const std::vector<std::string>& args) {
       usage_error("pull needs a REFERENCE", cmd);
     return cli;
   }
+  if (cmd == "login" || cmd == "logout") {
+    cli.command = cmd == "login" ? Command::login : Command::logout;
+    LoginOptions& l = cli.login;
+    for (std::size_t i = 1; i < args.size(); ++i) {
+      const std::string& a = args[i];
+      if (cmd == "login" && (a == "-p" || a.starts_with("--password=") || a == "--password"))
+        // As `docker login -p` warns: a password in argv is in every user's `ps`.
+        usage_error("a password on the command line is refused (others can read it): type it "
+                    "at the prompt or use --password-stdin",
+                    cmd);
+      if (auto u = cmd == "login" ? take_value(args, i, {"--username", "-u"}, cmd) : std::nullopt) {
+        if (u->empty())
+          usage_error("--username needs a USER", cmd);
+        l.user = *u;
+      } else if (cmd == "login" && a == "--password-stdin") {
+        l.password_stdin = true;
+      } else if (a.starts_with('-')) {
+        usage_error("unknown option '" + a + "'", cmd);
+      } else if (l.registry.empty()) {
+        l.registry = a;
+      } else {
+        usage_error("unexpected argument '" + a + "'", cmd);
+      }
+    }
+    if (l.registry.empty())
+      usage_error(cmd + " needs a REGISTRY", cmd);
+    if (l.password_stdin && l.user.empty())
+      usage_error("--password-stdin needs --username", cmd);
+    return cli;
+  }
   if (cmd == "images") {
     cli.command = Command::images;
     if (args.size() > 1)
@@ -192,12 +222,26 @@ std::string usage(const std::string& topic) {
     return "Usage: launcher pull REFERENCE [OPTIONS]\n"
            "Pulls an image from a registry (API v2, HTTPS) into the store: [HOST[:PORT]/]REPO\n"
            "[:TAG][@sha256:DIGEST], short names on docker.io, docker:// accepted. Layers the\n"
-           "store has are not fetched again. Credentials from ~/.docker/config.json, podman's\n"
-           "auth.json or $REGISTRY_AUTH_FILE; CAs from certs.d/HOST:PORT/*.crt.\n"
+           "store has are not fetched again. Credentials from launcher login, podman's\n"
+           "auth.json, $REGISTRY_AUTH_FILE or ~/.docker/config.json; CAs from\n"
+           "certs.d/HOST:PORT/*.crt, a client certificate from its client.cert and client.key.\n"
+           "On a terminal, each layer's bytes and rate and the time left, redrawn in place.\n"
            "  -n, --name NAME        name in the store (default: the full reference)\n"
            "      --platform OS/ARCH[/VARIANT]  from a multi-platform image (default: this host)\n"
            "  -j, --jobs N           layers fetched at once (default 4)\n"
            "  -q, --quiet            print nothing but the name\n";
+  if (topic == "login")
+    return "Usage: launcher login REGISTRY [-u USER] [--password-stdin]\n"
+           "Checks a user name and password with REGISTRY (HOST[:PORT]) and stores them for\n"
+           "pull, mode 0600, in podman's auth file: $REGISTRY_AUTH_FILE, else\n"
+           "$XDG_RUNTIME_DIR/containers/auth.json, else ~/.config/containers/auth.json.\n"
+           "The password is read from the terminal without echo; never from the command line.\n"
+           "  -u, --username USER   the user name (default: asked on the terminal)\n"
+           "      --password-stdin  read the password from stdin (needs --username)\n";
+  if (topic == "logout")
+    return "Usage: launcher logout REGISTRY\n"
+           "Removes REGISTRY's credentials from the file login stores them in; other entries\n"
+           "are kept.\n";
   if (topic == "images")
     return "Usage: launcher images\nLists the images in the store: name, layers, size.\n";
   if (topic == "rm")
@@ -229,6 +273,8 @@ std::string usage(const std::string& topic) {
          "Commands:\n"
          "  import SOURCE [--name NAME]   import an OCI/docker image or a rootfs\n"
          "  pull REFERENCE [--name NAME]  pull an image from a registry\n"
+         "  login REGISTRY [-u USER]      store credentials for a registry\n"
+         "  logout REGISTRY               remove them\n"
          "  images                        list images\n"
          "  rm NAME                       remove an image\n"
          "  run [OPTIONS] IMAGE [-- CMD]  run a container\n"

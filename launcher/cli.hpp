@@ -22,6 +22,13 @@ struct PullOptions {
   bool quiet = false;   // print nothing but the name
 };
 
+// `login REGISTRY` and `logout REGISTRY`.
+struct LoginOptions {
+  std::string registry;        // HOST[:PORT] as the user wrote it (a URL is accepted)
+  std::string user;            // -u; empty: asked on the terminal
+  bool password_stdin = false; // the password from stdin, not the terminal
+};
+
 // `run IMAGE` when IMAGE is not in the store: pull it first (missing, as podman), always
 // pull it, or never (an error, as before pulling existed).
 enum class PullPolicy { missing, always, never };
@@ -40,13 +47,14 @@ struct RunOptions {
   PullPolicy pull = PullPolicy::missing; // --pull=missing|always|never
 };
 
-enum class Command { help, version, import, pull, images, rm, run };
+enum class Command { help, version, import, pull, login, logout, images, rm, run };
 
 struct Cli {
   Command command = Command::help;
   std::string help_topic; // for help: "" (general) or a command name
   ImportOptions import;
   PullOptions pull;
+  LoginOptions login; // login and logout
   RunOptions run;
   std::string rm_name;
 };

@@ -8,6 +8,7 @@
 #include "launcher/error.hpp"
 #include "launcher/image/import.hpp"
 #include "launcher/image/store.hpp"
+#include "launcher/registry/login.hpp"
 #include "launcher/registry/pull.hpp"
 #include "launcher/run/idmap.hpp"
 #include "launcher/run/namespaces.hpp"
@@ -107,6 +108,12 @@ int dispatch(const Cli& cli) {
   case Command::version:
     std::cout << "launcher " << cinit::version << '\n';
     return 0;
+  case Command::login: // the user's own files: no store, no user namespace
+    login(cli.login);
+    return 0;
+  case Command::logout:
+    logout(cli.login);
+    return 0;
   case Command::import:
   case Command::pull:
   case Command::images:
@@ -151,6 +158,8 @@ int dispatch(const Cli& cli) {
   }
   case Command::help:
   case Command::version:
+  case Command::login:
+  case Command::logout:
     break;
   }
   return 0;

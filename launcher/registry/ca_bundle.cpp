@@ -3,6 +3,7 @@
 #include "common/syscall.hpp"
 #include "launcher/error.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <initializer_list>
@@ -63,7 +64,7 @@ void append_dir(std::string& pem, const std::string& dir,
     for (const char* s : suffixes)
       wanted = wanted || n.ends_with(s);
     if (!wanted)
-      continue; // certs.d: *.cert/*.key are client certificates (not supported yet)
+      continue; // certs.d: *.cert/*.key are a client certificate (client_cert())
     const auto text = read_regular_file(dir + "/" + n, max_pem);
     if (!text) {
       if (required)
@@ -99,6 +100,36 @@ std::vector<std::string> ca_dirs(const std::string& domain) {
   dirs.push_back("/etc/containers/certs.d/" + domain);
   dirs.push_back("/etc/docker/certs.d/" + domain);
   return dirs;
+}
+
+std::optional<ClientCert> client_cert(const std::string& domain) {
+  for (const auto& dir : ca_dirs(domain)) {
+    const auto names = list_dir(dir);
+    if (!names)
+      continue;
+    const auto has = [&](const std::string& n) {
+      return std::find(names->begin(), names->end(), n) != names->end();
+    };
+    for (const auto& n : *names)
+      if (n.ends_with(".key") && !has(n.substr(0, n.size() - 4) + ".cert"))
+        throw SysError("unable to use the client key '" + dir + "/" + n + "': no '" +
+                       n.substr(0, n.size() - 4) + ".cert' beside it");
+    for (const auto& n : *names) {
+      if (!n.ends_with(".cert"))
+        continue;
+      const std::string cert_file = dir + "/" + n;
+      const std::string key_file = dir + "/" + n.substr(0, n.size() - 5) + ".key";
+      const auto cert = read_regular_file(cert_file, max_pem);
+      if (!cert)
+        throw SysError("unable to read the client certificate", cert_file, errno);
+      const auto key = read_regular_file(key_file, max_pem);
+      if (!key)
+        throw SysError("unable to read the key of client certificate '" + cert_file + "'", key_file,
+                       errno);
+      return ClientCert{*cert, *key};
+    }
+  }
+  return std::nullopt;
 }
 
 std::string ca_bundle(const std::string& domain) {

@@ -207,6 +207,12 @@ std::vector<std::string> resolve_host(const std::string& host, int /*port*/) {
   return out;
 }
 
+bool same_origin(const std::string& a, const std::string& b) {
+  const auto pa = parse_url(a);
+  const auto pb = parse_url(b);
+  return pa && pb && pa->origin() == pb->origin();
+}
+
 void http_global_init() {
   // OpenSSL must not read the host's openssl.cnf: it may name engines or providers built for
   // the host's libcrypto, which the static launcher cannot load.
@@ -253,7 +259,8 @@ HttpResponse HttpClient::get(const HttpRequest& req) {
     for (const auto& h : req.headers)
       append(headers, h);
     // Credentials go to the origin they were meant for, never across a redirect.
-    if (!req.authorization.empty() && parts->origin() == first->origin())
+    const bool first_origin = parts->origin() == first->origin();
+    if (!req.authorization.empty() && first_origin)
       append(headers, "Authorization: " + req.authorization);
     Transfer t{&req, &resp, 0, false};
     resp.headers.clear();
@@ -268,6 +275,19 @@ HttpResponse HttpClient::get(const HttpRequest& req) {
     // Only what ca_bundle() found: not the build host's (Debian's) built-in paths.
     setopt(c, CURLOPT_CAINFO, static_cast<const char*>(nullptr));
     setopt(c, CURLOPT_CAPATH, static_cast<const char*>(nullptr));
+    curl_blob cert{};
+    curl_blob key{};
+    if (req.client_cert != nullptr && first_origin) {
+      // Copied by curl: it may keep them with a connection it reuses later.
+      cert = {const_cast<char*>(req.client_cert->cert_pem.data()), req.client_cert->cert_pem.size(),
+              CURL_BLOB_COPY};
+      key = {const_cast<char*>(req.client_cert->key_pem.data()), req.client_cert->key_pem.size(),
+             CURL_BLOB_COPY};
+      setopt(c, CURLOPT_SSLCERT_BLOB, &cert);
+      setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
+      setopt(c, CURLOPT_SSLKEY_BLOB, &key);
+      setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
+    }
     setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
     // A stalled transfer (under 1 KiB/s for 30 s) fails, and the caller resumes it.
     setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
@@ -293,7 +313,13 @@ HttpResponse HttpClient::get(const HttpRequest& req) {
     resp.status = status;
     if (rc != CURLE_OK) {
       resp.error = errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc);
-      resp.tls_error = is_tls_error(rc);
+      // A TLS alert from the server (OpenSSL's "... alert bad certificate", "... alert
+      // certificate required") comes during the handshake or, in TLS 1.3, on the first read.
+      resp.tls_refused =
+          (rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR) &&
+          resp.error.find("SSL routines") != std::string::npos &&
+          resp.error.find(" alert ") != std::string::npos;
+      resp.tls_error = is_tls_error(rc) || resp.tls_refused;
       return resp;
     }
     char* location = nullptr;

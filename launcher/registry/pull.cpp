@@ -3,7 +3,6 @@
 // an interrupted pull leaves only tmp/ debris and complete, reusable layers.
 #include "launcher/registry/pull.hpp"
 
-#include "common/log.hpp"
 #include "common/syscall.hpp"
 #include "common/unique_fd.hpp"
 #include "launcher/error.hpp"
@@ -12,14 +11,12 @@
 #include "launcher/registry/ca_bundle.hpp"
 #include "launcher/registry/credentials.hpp"
 #include "launcher/registry/http.hpp"
+#include "launcher/registry/progress.hpp"
 #include "launcher/registry/reference.hpp"
 #include "launcher/registry/registry.hpp"
 
 #include <atomic>
 #include <cerrno>
-#include <chrono>
-#include <condition_variable>
-#include <cstdio>
 #include <exception>
 #include <iostream>
 #include <mutex>
@@ -27,7 +24,6 @@
 #include <set>
 #include <sys/utsname.h>
 #include <thread>
-#include <unistd.h>
 
 namespace cinit::launcher {
 namespace {
@@ -100,92 +96,6 @@ struct LayerJob {
   std::string diff_id;
 };
 
-// What a pull says on stderr: one line per layer; on a terminal also a status line below
-// them, redrawn twice a second (layers done, bytes, rate, time left). Nothing with --quiet.
-class Progress {
-public:
-  Progress(bool quiet, std::size_t layers, std::int64_t total)
-      : quiet_(quiet), tty_(!quiet && ::isatty(2) == 1), layers_(layers), total_(total),
-        start_(std::chrono::steady_clock::now()) {
-    if (tty_)
-      thread_ = std::thread([this] { redraw_loop(); });
-  }
-  ~Progress() {
-    if (!tty_)
-      return;
-    {
-      const std::lock_guard<std::mutex> lock(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-    write_err("\r\033[K");
-  }
-  Progress(const Progress&) = delete;
-  Progress& operator=(const Progress&) = delete;
-
-  void add_bytes(std::size_t n) { bytes_ += static_cast<std::int64_t>(n); }
-  void layer_done() { ++done_; }
-  void line(const std::string& s) {
-    if (quiet_)
-      return;
-    if (!tty_) {
-      log_line(s);
-      return;
-    }
-    const std::lock_guard<std::mutex> lock(mu_);
-    write_err("\r\033[K" + s + "\n");
-    draw();
-  }
-
-private:
-  static void write_err(const std::string& s) {
-    (void)write_full(2, s); // a closed stderr must not fail the pull
-  }
-
-  static std::string mb(std::int64_t bytes) {
-    char buf[32];
-    (void)std::snprintf(buf, sizeof buf, "%.1f", static_cast<double>(bytes) / 1e6);
-    return buf;
-  }
-
-  // Under mu_.
-  void draw() {
-    const double secs =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    const std::int64_t got = bytes_;
-    const double rate = secs > 0 ? static_cast<double>(got) / secs : 0;
-    std::string s = "\r\033[Kpulling: " + std::to_string(done_.load()) + "/" +
-                    std::to_string(layers_) + " layers, " + mb(got) + "/" + mb(total_) + " MB, " +
-                    mb(static_cast<std::int64_t>(rate)) + " MB/s";
-    if (rate > 0 && got < total_)
-      s += ", " + std::to_string(static_cast<long>(static_cast<double>(total_ - got) / rate)) +
-           " s left";
-    write_err(s);
-  }
-
-  void redraw_loop() {
-    std::unique_lock<std::mutex> lock(mu_);
-    for (;;) {
-      draw();
-      if (cv_.wait_for(lock, std::chrono::milliseconds(500), [this] { return stop_; }))
-        return;
-    }
-  }
-
-  const bool quiet_;
-  const bool tty_;
-  const std::size_t layers_;
-  const std::int64_t total_;
-  const std::chrono::steady_clock::time_point start_;
-  std::atomic<std::int64_t> bytes_{0};
-  std::atomic<std::size_t> done_{0};
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  std::thread thread_;
-};
-
 class Puller {
 public:
   Puller(const Store& store, Registry& registry, const PullOptions& opts)
@@ -195,17 +105,22 @@ public:
   // from starting and is rethrown.
   void fetch_layers(const std::vector<LayerJob>& jobs) {
     std::int64_t total = 0;
-    for (const auto& j : jobs)
+    std::vector<std::string> ids;
+    std::vector<std::int64_t> sizes;
+    for (const auto& j : jobs) {
       if (!store_.has_layer(j.blob.digest))
         total += j.blob.size;
-    Progress progress(opts_.quiet, jobs.size(), total);
+      ids.push_back(short_hex(j.blob.digest));
+      sizes.push_back(j.blob.size);
+    }
+    Progress progress(opts_.quiet, std::move(ids), std::move(sizes), total);
     progress_ = &progress;
     std::atomic<std::size_t> next{0};
     const auto worker = [&] {
       try {
         HttpClient http(registry_.ca_pem());
         for (std::size_t i = next++; i < jobs.size() && !failed_; i = next++)
-          fetch_layer(http, jobs[i]);
+          fetch_layer(http, jobs[i], i);
       } catch (...) {
         const std::lock_guard<std::mutex> lock(mu_);
         if (!error_)
@@ -226,24 +141,21 @@ public:
   }
 
 private:
-  void say(const std::string& line) { progress_->line(line); }
-
   // Streams the blob through a pipe into the unpacker (another thread), so that the layer is
   // unpacked while it downloads; both digests are checked by the unpacker on the way.
-  void fetch_layer(HttpClient& http, const LayerJob& job) {
+  void fetch_layer(HttpClient& http, const LayerJob& job, std::size_t index) {
     const std::string& hex = job.blob.digest;
     const std::string what = "layer sha256:" + hex;
     if (store_.has_layer(hex)) {
-      progress_->layer_done();
-      say(short_hex(hex) + ": already in the store");
+      progress_->finished(index, short_hex(hex) + ": already in the store");
       return;
     }
     const UniqueFd lock = store_.lock_layer(hex);
     if (store_.has_layer(hex)) { // another pull fetched it while we waited
-      progress_->layer_done();
-      say(short_hex(hex) + ": already in the store");
+      progress_->finished(index, short_hex(hex) + ": already in the store");
       return;
     }
+    progress_->started(index);
     TempDir tmp(store_, "pull");
     Pipe pipe;
     if (!make_pipe(pipe))
@@ -263,7 +175,7 @@ private:
     bool sink_closed = false;
     try {
       registry_.stream_blob(http, job.blob, [&](std::string_view chunk) {
-        progress_->add_bytes(chunk.size());
+        progress_->add_bytes(index, chunk.size());
         return write_full(pipe.write.get(), chunk);
       });
     } catch (const BlobSinkClosed&) {
@@ -284,8 +196,8 @@ private:
     warn_unpack_result(result, what);
     store_.commit_layer(tmp.path(), hex);
     tmp.release();
-    progress_->layer_done();
-    say(short_hex(hex) + ": fetched " + std::to_string(job.blob.size) + " bytes");
+    progress_->finished(index,
+                        short_hex(hex) + ": fetched " + std::to_string(job.blob.size) + " bytes");
   }
 
   const Store& store_;
@@ -406,7 +318,8 @@ std::string pull_image(const Store& store, const PullOptions& opts, bool print_n
   const Platform want = parse_platform(opts.platform);
   store.sweep_temp();
   http_global_init();
-  Registry registry(ref, find_credentials(ref.domain), ca_bundle(ref.domain));
+  Registry registry(ref, find_credentials(ref.domain), ca_bundle(ref.domain),
+                    client_cert(ref.domain));
   HttpClient http(registry.ca_pem());
   const Manifest m = resolve_manifest(registry, http, ref, want);
   if (!known_config_type(m.config.media_type))

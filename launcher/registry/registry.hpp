@@ -27,10 +27,17 @@ struct ManifestResponse {
 
 class Registry {
 public:
-  Registry(Reference ref, std::optional<Credentials> creds, std::string ca_pem);
+  // `client`: a certificate to present to the registry (and to a token realm on its origin;
+  // never to another host, a CDN a redirect leads to).
+  Registry(Reference ref, std::optional<Credentials> creds, std::string ca_pem,
+           std::optional<ClientCert> client = std::nullopt);
   const std::string& ca_pem() const { return ca_pem_; }
   const Reference& reference() const { return ref_; }
 
+  // GET /v2/ with the credentials, through the same challenge and token code as a pull (a
+  // token for no repository): returns when the registry lets them in (or asks for none),
+  // throws SysError otherwise. `launcher login`'s check.
+  void check_login(HttpClient& http);
   // GET /v2/REPO/manifests/REF (a tag or "sha256:..."), at most `limit` bytes.
   ManifestResponse manifest(HttpClient& http, const std::string& ref, std::size_t limit);
   // A blob of at most `limit` bytes, verified by digest and size.
@@ -51,11 +58,13 @@ private:
                        const std::string& what);
   void fetch_token(HttpClient& http, const std::string& realm, const std::string& service);
   [[noreturn]] void fail(const HttpResponse& resp, const std::string& what) const;
-  std::string url(const std::string& path) const;
+  std::string url(const std::string& path) const; // under /v2/REPO
+  std::string api_url() const;                    // https://HOST:PORT/v2/
 
   Reference ref_;
   std::optional<Credentials> creds_;
   std::string ca_pem_;
+  std::optional<ClientCert> client_;
   std::mutex mu_; // guards the auth state below
   std::string auth_header_;
   bool bearer_ = false;

@@ -8,16 +8,21 @@ of every blob over 4 KiB flipped), redirect (blob GETs are sent to https://local
 serves them without asking for credentials, as a CDN does), manifest (every manifest GET is
 answered with the bytes of the file MANIFEST, read anew each time, typed by its mediaType),
 short (blobs over 4 KiB end half-way, as whole answers of that length; a Range request for
-the rest is answered 416).
+the rest is answered 416), slow (each blob answer is held $FAULT_DELAY seconds, default 3,
+after the registry gave it, as a slow link delivers it), forbidden (blobs over 4 KiB are answered 403 DENIED, as a registry
+or a CDN that refuses this client), trickle (blobs over 4 KiB are sent in ten pieces, 0.2 s
+apart).
 Each blob request is logged to LOG: "PATH range=RANGE auth=yes|no status=N sent=BYTES".
 """
 import base64
 import http.client
 import http.server
 import json
+import os
 import ssl
 import sys
 import threading
+import time
 
 MODE, PORT, UPSTREAM, CERT, KEY, CA, LOG = sys.argv[1:8]
 MANIFEST = sys.argv[8] if len(sys.argv) > 8 else None
@@ -100,6 +105,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.end_headers()
             return
         resp, body = self.upstream(path, headers)
+        if MODE == "forbidden" and blob and len(body) > 4096:
+            body = json.dumps({"errors": [{"code": "DENIED", "message":
+                                           "requested access to the resource is denied"}]})
+            log(f"{path} range={self.headers.get('Range')} auth={'yes' if auth else 'no'} "
+                f"status=403 sent=0")
+            self.send_response(403)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body.encode())
+            return
+        if MODE == "slow" and blob:
+            time.sleep(float(os.environ.get("FAULT_DELAY", "3")))
         if MODE == "short" and blob and len(body) > 4096:
             body = body[:len(body) // 2]
         # Layers only (configs are small): the streamed path's digest check is the one to test.
@@ -115,7 +133,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         sent = len(body) // 2 if cut else len(body)
-        self.wfile.write(body[:sent])
+        if MODE == "trickle" and blob and len(body) > 4096:
+            step = len(body) // 10 + 1
+            for i in range(0, len(body), step):
+                self.wfile.write(body[i:i + step])
+                self.wfile.flush()
+                time.sleep(0.2)
+        else:
+            self.wfile.write(body[:sent])
         self.wfile.flush()
         if blob:
             log(f"{path} range={self.headers.get('Range')} auth={'yes' if auth else 'no'} "

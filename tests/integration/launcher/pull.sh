@@ -183,6 +183,54 @@ test_bearer_token_flow() {
   assert_contains "$out" "401"
 }
 
+# tokens_asked: how many tokens the launcher asked for (start_token_server's probe has no
+# credentials, so it is not counted).
+tokens_asked() { grep -c 'auth=yes' "$T/token.log"; }
+
+test_bearer_token_renewed_before_it_expires() {
+  # Tokens that last 4 s, a link that takes 4 s per blob: the second blob needs a second
+  # token, and the launcher must ask for it before it sends the old one (which the
+  # registry would refuse with a 401). It renews a token in its last quarter (here the
+  # last second), so a request on the way never outlives its token.
+  start_token_server 4 4
+  start_registry
+  FAULT_DELAY=4 start_proxy slow
+  launcher pull -q "127.0.0.1:$PROXY_PORT/busybox" >/dev/null 2>"$T/err" ||
+    fail "pull that outlives its token failed: $(cat "$T/err")"
+  [ "$(tokens_asked)" -ge 2 ] || fail "$(tokens_asked) token(s) for a pull of over 8 s"
+  assert_contains "$(cat "$T/proxy.log")" "status=200"
+  assert_not_contains "$(cat "$T/proxy.log")" "status=401" "blob answers (an expired token sent)"
+}
+
+test_bearer_token_renewed_after_a_401() {
+  # The token server says 300 s but its tokens die after 4 s: the layer, asked for after
+  # 5 s, is refused mid-pull (401), and the launcher must fetch a new token and go on.
+  start_token_server 300 4
+  start_registry
+  FAULT_DELAY=5 start_proxy slow
+  launcher pull -q "127.0.0.1:$PROXY_PORT/busybox" >/dev/null 2>"$T/err" ||
+    fail "pull whose token died mid-way failed: $(cat "$T/err")"
+  assert_eq 2 "$(tokens_asked)" "tokens asked for"
+  layer=$(ls "$T/data/launcher/layers")
+  grep "sha256:$layer" "$T/proxy.log" >"$T/layer.log"
+  assert_contains "$(sed -n 1p "$T/layer.log")" "status=401" "the layer's first answer"
+  assert_contains "$(sed -n 2p "$T/layer.log")" "status=200" "the layer's second answer"
+  launcher run --no-init "127.0.0.1:$PROXY_PORT/busybox" -- true || fail "run failed"
+}
+
+test_403_is_one_line_and_stores_nothing() {
+  start_registry
+  start_proxy forbidden
+  out=$(launcher pull "127.0.0.1:$PROXY_PORT/busybox" 2>&1)
+  assert_eq 125 $? "exit status"
+  assert_contains "$out" "403 DENIED: requested access to the resource is denied"
+  assert_contains "$out" "unable to fetch blob sha256:"
+  assert_eq 1 "$(printf '%s\n' "$out" | wc -l)" "lines of the error"
+  # A refusal is not retried as a busy registry would be.
+  assert_eq 1 "$(grep -c 'status=403' "$T/proxy.log")" "requests answered 403"
+  store_is_clean
+}
+
 # bad_manifest BODY NEEDLE: a pull whose manifest is BODY fails with one line naming NEEDLE,
 # and stores nothing.
 bad_manifest() {
@@ -270,18 +318,58 @@ test_https_proxy_is_used() {
 
 test_progress_on_a_terminal() {
   start_registry
-  # script(1) gives the launcher a terminal; its stderr then carries the status line.
-  as_user script -qec "env -u LAUNCHER_CONFIG HOME=$T/home XDG_DATA_HOME=$T/data \
-    XDG_CONFIG_HOME=$T/config $BIN/launcher pull 127.0.0.1:$REG_PORT/busybox" /dev/null \
-    >"$T/tty.out" 2>&1 || fail "pull on a terminal failed: $(cat "$T/tty.out")"
+  start_proxy trickle # the layer takes 2 s: the block is drawn with the layer half-way
+  ref=127.0.0.1:$PROXY_PORT/busybox
+  start=$(now_ms)
+  on_pty -- pull "$ref" >"$T/tty.out" 2>&1 || fail "pull on a terminal failed: $(cat "$T/tty.out")"
+  elapsed=$(($(now_ms) - start))
+  layer=$(ls "$T/data/launcher/layers")
   out=$(cat "$T/tty.out")
-  assert_contains "$out" "pulling: 0/1 layers"
-  assert_contains "$out" "MB/s"
-  assert_contains "$out" ": fetched "
-  # Not a terminal: the per-layer line only, and nothing at all with --quiet.
-  out=$(launcher pull "127.0.0.1:$REG_PORT/busybox" --name plain 2>&1 >/dev/null)
-  assert_not_contains "$out" "pulling:"
-  assert_contains "$out" "already in the store"
-  assert_eq "" "$(launcher pull -q "127.0.0.1:$REG_PORT/busybox" --name q 2>&1 >/dev/null)" \
-    "--quiet's stderr"
+  # The layer in flight: its bytes, share and rate; then the total with the time left.
+  [[ $out =~ "  ${layer:0:12}: "[0-9.]+/[0-9.]+" MB ("[1-9][0-9]?"%), "[0-9.]+" MB/s" ]] ||
+    fail "no line of the layer half-way: $out"
+  [[ $out =~ "pulling: 0/1 layers, "[0-9.]+/[0-9.]+" MB, "[0-9.]+" MB/s, "[0-9]+" s left" ]] ||
+    fail "no total line with the time left: $out"
+  assert_contains "$out" "${layer:0:12}: fetched "
+  # Redrawn in place (up over the block, clear to the end of the screen), at most ~10 times a
+  # second.
+  redraws=$(grep -o $'\e\[J' "$T/tty.out" | wc -l)
+  [ "$redraws" -ge 5 ] || fail "$redraws redraws in a pull of $elapsed ms"
+  [ "$redraws" -le $((elapsed / 100 + 3)) ] || fail "$redraws redraws in $elapsed ms: over 10/s"
+  assert_contains "$out" $'\e[1A' "the cursor moved up over the block"
+  # Not a terminal: one line per layer, no escapes; nothing at all with --quiet.
+  out=$(launcher pull "$ref" --name plain 2>&1 >/dev/null)
+  assert_eq "${layer:0:12}: already in the store" "$out" "stderr off a terminal"
+  assert_eq "" "$(launcher pull -q "$ref" --name q 2>&1 >/dev/null)" "--quiet's stderr"
+}
+
+test_client_certificate_from_certs_d() {
+  # A registry that requires a client certificate signed by a CA of its own (mutual TLS).
+  (
+    cd "$T" || exit 1
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout client-ca.key -out client-ca.crt \
+      -days 2 -subj /CN=cinit-test-client-ca &&
+      openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr -subj /CN=tester &&
+      openssl x509 -req -in client.csr -CA client-ca.crt -CAkey client-ca.key \
+        -CAcreateserial -out client.cert -days 2
+  ) >/dev/null 2>&1 || fail "openssl (client certificate) failed"
+  CLIENT_CA=$T/client-ca.crt CLIENT_CERT=$T/client.cert CLIENT_KEY=$T/client.key start_registry
+  reg=127.0.0.1:$REG_PORT
+  dir=$T/config/containers/certs.d/$reg
+  out=$(launcher pull "$reg/busybox" 2>&1)
+  assert_eq 125 $? "exit status without a client certificate"
+  assert_contains "$out" "$dir/client.cert"
+  assert_eq 1 "$(printf '%s\n' "$out" | wc -l)" "lines of the error"
+  store_is_clean
+  # Half a pair is an error that names it, not an anonymous TLS client.
+  cp "$T/client.key" "$dir/client.key"
+  own "$T/config"
+  out=$(launcher pull "$reg/busybox" 2>&1)
+  assert_eq 125 $? "exit status with a key alone"
+  assert_contains "$out" "no 'client.cert' beside it"
+  cp "$T/client.cert" "$dir/client.cert"
+  own "$T/config"
+  launcher pull -q "$reg/busybox" >/dev/null 2>"$T/err" ||
+    fail "pull with a client certificate failed: $(cat "$T/err")"
+  launcher run --no-init "$reg/busybox" -- true || fail "run of the pulled image failed"
 }

@@ -13,9 +13,13 @@ free_port() {
 }
 
 # _registry_config DIR PORT: a config for storage DIR/storage on 127.0.0.1:PORT; Basic auth
-# from DIR/htpasswd, or Bearer tokens from $TOKEN_PORT's token server when that is set.
+# from DIR/htpasswd, or Bearer tokens from $TOKEN_PORT's token server when that is set; a
+# client certificate from the CA $CLIENT_CA required when that is set.
 _registry_config() {
-  local auth
+  local auth clientcas=
+  [ -n "${CLIENT_CA:-}" ] && clientcas="
+    clientcas:
+      - $CLIENT_CA"
   if [ -n "${TOKEN_PORT:-}" ]; then
     auth="  token:
     realm: https://127.0.0.1:$TOKEN_PORT/token
@@ -40,17 +44,19 @@ http:
   addr: 127.0.0.1:$2
   tls:
     certificate: $1/server.crt
-    key: $1/server.key
+    key: $1/server.key$clientcas
 auth:
 $auth
 YML
 }
 
-# _serve DIR PORT: starts the registry of DIR in the background and waits until it answers.
+# _serve DIR PORT: starts the registry of DIR in the background and waits until it answers
+# (to $CLIENT_CERT and $CLIENT_KEY, when it asks for a client certificate).
 _serve() {
   _registry_config "$1" "$2"
   docker-registry serve "$1/config.yml" >"$1/log" 2>&1 &
-  wait_for curl -s -o /dev/null --cacert "$1/ca.crt" "https://127.0.0.1:$2/v2/" ||
+  wait_for curl -s -o /dev/null --cacert "$1/ca.crt" \
+    ${CLIENT_CA:+--cert "$CLIENT_CERT" --key "$CLIENT_KEY"} "https://127.0.0.1:$2/v2/" ||
     fail "registry did not start: $(tail -5 "$1/log")"
 }
 
@@ -160,15 +166,17 @@ start_registry() {
   fi
 }
 
-# start_token_server: a Bearer token server (token_server.py) on $TOKEN_PORT; call it before
-# start_registry, which then asks for its tokens instead of Basic auth.
+# start_token_server [EXPIRES_IN LIFETIME]: a Bearer token server (token_server.py) on
+# $TOKEN_PORT, its tokens said to last EXPIRES_IN seconds and refused by the registry after
+# LIFETIME (300 both by default); call it before start_registry, which then asks for its
+# tokens instead of Basic auth.
 start_token_server() {
   registry_fixture
   TOKEN_PORT=$(free_port)
   python3 "$REPO/tests/integration/launcher/token_server.py" "$TOKEN_PORT" \
     "$REG_FIXTURE/server.crt" "$REG_FIXTURE/server.key" "$REG_FIXTURE/token.key" \
     "$REG_FIXTURE/token.crt" cinit-test-issuer cinit-test-registry "$T/token.log" \
-    >"$T/token.out" 2>&1 &
+    "${1:-300}" "${2:-300}" >"$T/token.out" 2>&1 &
   wait_for curl -s -o /dev/null --cacert "$REG_FIXTURE/ca.crt" \
     "https://127.0.0.1:$TOKEN_PORT/token" || fail "token server did not start: $(cat "$T/token.out")"
 }
@@ -200,4 +208,21 @@ start_proxy() {
   printf '{"auths": {"127.0.0.1:%s": {"auth": "%s"}}}\n' "$PROXY_PORT" \
     "$(printf '%s:%s' "$REG_USER" "$REG_PASS" | base64)" >"$T/home/.docker/config.json"
   own "$T/home"
+}
+
+# on_pty [PROMPT=ANSWER...] -- ARGS...: the launcher (as `launcher` runs it) on a fresh
+# pseudo-terminal (on_pty.py), each ANSWER typed once its PROMPT is shown; prints what the
+# terminal showed and exits with the launcher's status.
+on_pty() {
+  local answers=() user=()
+  while [ "$1" != -- ]; do
+    answers+=("$1")
+    shift
+  done
+  shift
+  if [ "$MODE" = user ] && [ "$(id -u)" -eq 0 ]; then user=(runuser -u "$TEST_USER" --); fi
+  # shellcheck disable=SC2086 # LAUNCHER_ENV is a list of words, as launcher() takes it
+  python3 "$REPO/tests/integration/launcher/on_pty.py" "${answers[@]}" -- "${user[@]}" \
+    env -u LAUNCHER_CONFIG HOME="$T/home" XDG_DATA_HOME="$T/data" XDG_CONFIG_HOME="$T/config" \
+    ${LAUNCHER_ENV:-} "$BIN/launcher" "$@"
 }

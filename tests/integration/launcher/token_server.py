@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """A Bearer token server for the test registry (distribution's token auth), on 127.0.0.1.
 
-Usage: token_server.py PORT CERT KEY TOKEN_KEY TOKEN_CERT ISSUER SERVICE LOG
+Usage: token_server.py PORT CERT KEY TOKEN_KEY TOKEN_CERT ISSUER SERVICE LOG [EXPIRES_IN LIFETIME]
 GET /token?service=S&scope=repository:NAME:pull with Basic tester:s3cret answers
-{"token": JWT, "expires_in": 300}: an RS256 JWT signed with TOKEN_KEY (by `openssl dgst`),
+{"token": JWT, "expires_in": EXPIRES_IN}: an RS256 JWT signed with TOKEN_KEY (by `openssl dgst`),
 its "kid" the libtrust key ID of TOKEN_CERT's public key (how the registry finds the key in
-its rootcertbundle), granting pull on NAME. Without those credentials: 401. Each request is
-logged to LOG: "service=S scope=SCOPE auth=yes|no".
+its rootcertbundle), granting pull on NAME, that the registry refuses LIFETIME seconds after
+it was issued (both 300 by default; a LIFETIME longer than EXPIRES_IN is a server that says
+less than the truth, a shorter one a server whose tokens die early). Without those
+credentials: 401. Each request is logged to LOG: "service=S scope=SCOPE auth=yes|no".
 """
 import base64
 import hashlib
@@ -19,6 +21,10 @@ import time
 import urllib.parse
 
 PORT, CERT, KEY, TOKEN_KEY, TOKEN_CERT, ISSUER, SERVICE, LOG = sys.argv[1:9]
+EXPIRES_IN, LIFETIME = (int(a) for a in (sys.argv[9:11] if len(sys.argv) > 10 else (300, 300)))
+# distribution accepts a token up to 60 s past its "exp" (clock skew between it and the
+# token server, token.go's Leeway): the claim is set that much earlier.
+LEEWAY = 60
 GOOD = "Basic " + base64.b64encode(b"tester:s3cret").decode()
 
 
@@ -69,10 +75,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if len(parts) == 3 and parts[0] == "repository":
             access.append({"type": "repository", "name": parts[1], "actions": ["pull"]})
         now = int(time.time())
-        token = sign({"iss": ISSUER, "sub": "tester", "aud": SERVICE, "exp": now + 300,
+        token = sign({"iss": ISSUER, "sub": "tester", "aud": SERVICE, "exp": now + LIFETIME - LEEWAY,
                       "nbf": now - 10, "iat": now, "jti": str(time.time_ns()),
                       "access": access})
-        body = json.dumps({"token": token, "expires_in": 300}).encode()
+        body = json.dumps({"token": token, "expires_in": EXPIRES_IN}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))

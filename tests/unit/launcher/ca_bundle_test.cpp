@@ -44,6 +44,28 @@ private:
   std::optional<std::string> saved_[2];
 };
 
+// Sets one variable for one case and puts back what was there, however the case ends.
+class SetEnv {
+public:
+  SetEnv(const char* name, const std::string& value) : name_(name) {
+    if (const char* v = std::getenv(name))
+      saved_ = v;
+    ::setenv(name, value.c_str(), 1);
+  }
+  ~SetEnv() {
+    if (saved_)
+      ::setenv(name_, saved_->c_str(), 1);
+    else
+      ::unsetenv(name_);
+  }
+  SetEnv(const SetEnv&) = delete;
+  SetEnv& operator=(const SetEnv&) = delete;
+
+private:
+  const char* name_;
+  std::optional<std::string> saved_;
+};
+
 } // namespace
 
 TEST_CASE("ca_bundle: each family's bundle is found where it keeps it") {
@@ -109,4 +131,31 @@ TEST_CASE("ca_bundle: SSL_CERT_FILE and SSL_CERT_DIR win, and must exist") {
   ::setenv("SSL_CERT_FILE", (root / "site/ca.pem").c_str(), 1);
   ::setenv("SSL_CERT_DIR", (root / "site/ca.pem").c_str(), 1); // a file
   CHECK_THROWS_AS(find_ca_trust(root.path()), SysError);
+}
+
+TEST_CASE("ca_bundle: a client certificate is NAME.cert with its NAME.key") {
+  const cinit::test::TempDir root;
+  const SetEnv env("XDG_CONFIG_HOME", root.path());
+  const std::string dir = root / "containers/certs.d/unit.test:1";
+  fs::create_directories(dir);
+  CHECK_FALSE(client_cert("unit.test:1"));
+  std::ofstream(dir + "/ca.crt") << "CA";
+  CHECK_FALSE(client_cert("unit.test:1")); // a CA is no client certificate
+  std::ofstream(dir + "/b.cert") << "B";
+  std::ofstream(dir + "/b.key") << "BK";
+  std::ofstream(dir + "/a.cert") << "A";
+  CHECK_THROWS_AS(client_cert("unit.test:1"), SysError); // a.cert has no a.key
+  std::ofstream(dir + "/a.key") << "AK";
+  auto c = client_cert("unit.test:1");
+  REQUIRE(c);
+  CHECK(c->cert_pem == "A"); // the first in name order
+  CHECK(c->key_pem == "AK");
+  std::ofstream(dir + "/z.key") << "ZK";
+  try {
+    (void)client_cert("unit.test:1");
+    FAIL("a key without its certificate was accepted");
+  } catch (const SysError& e) {
+    CHECK(std::string(e.what()) ==
+          "unable to use the client key '" + dir + "/z.key': no 'z.cert' beside it");
+  }
 }

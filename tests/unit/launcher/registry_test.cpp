@@ -5,6 +5,9 @@
 #include "launcher/registry/base64.hpp"
 #include "launcher/registry/challenge.hpp"
 #include "launcher/registry/credentials.hpp"
+#include "launcher/registry/http.hpp"
+#include "launcher/registry/login.hpp"
+#include "launcher/registry/progress.hpp"
 #include "launcher/registry/pull.hpp"
 #include "launcher/registry/reference.hpp"
 #include "launcher/registry/registry.hpp"
@@ -140,6 +143,60 @@ TEST_CASE("credentials: credHelpers before credsStore") {
   CHECK_FALSE(helper_from_json("{}", "a", "f"));
 }
 
+TEST_CASE("credentials: login's edits keep every other entry") {
+  const std::string before =
+      R"({"auths":{"https://index.docker.io/v1/":{"auth":"eDp5"},"quay.io/ns/repo":{"auth":"eDp5"},)"
+      R"("h:1":{"auth":"eDp5"}},"credsStore":"pass"})";
+  const std::string after = auth_file_with(before, "docker.io", "me", "pw", "f");
+  CHECK(credentials_from_json(after, "docker.io", "f")->user == "me");
+  CHECK(after.find("index.docker.io") == std::string::npos); // the old spelling is replaced
+  CHECK(after.find("quay.io/ns/repo") != std::string::npos); // a repository's own entry stays
+  CHECK(credentials_from_json(after, "h:1", "f")->user == "x");
+  CHECK(helper_from_json(after, "a", "f") == "pass");
+  CHECK(credentials_from_json(auth_file_with("", "h:2", "u", "p", "f"), "h:2", "f")->secret == "p");
+  CHECK_THROWS_AS(auth_file_with("[]", "h:2", "u", "p", "f"), SysError);
+  const auto out = auth_file_without(after, "docker.io", "f");
+  REQUIRE(out);
+  CHECK_FALSE(credentials_from_json(*out, "docker.io", "f"));
+  CHECK(credentials_from_json(*out, "h:1", "f")->user == "x");
+  CHECK(out->find("quay.io/ns/repo") != std::string::npos);
+  CHECK_FALSE(auth_file_without(*out, "docker.io", "f"));
+  CHECK_FALSE(auth_file_without("{}", "h:1", "f"));
+}
+
+TEST_CASE("http: origins, default ports as written") {
+  CHECK(same_origin("https://h.io/service/token", "https://h.io:443/v2/"));
+  CHECK(same_origin("https://127.0.0.1:5000/token?x=1", "https://127.0.0.1:5000/v2/"));
+  CHECK_FALSE(same_origin("https://auth.h.io/token", "https://h.io/v2/"));
+  CHECK_FALSE(same_origin("http://h.io/token", "https://h.io/v2/"));
+  CHECK_FALSE(same_origin("https://h.io:5001/", "https://h.io:5000/"));
+  CHECK_FALSE(same_origin("not a url", "https://h.io/"));
+}
+
+TEST_CASE("login: registries as users name them") {
+  CHECK(registry_domain("127.0.0.1:5000") == "127.0.0.1:5000");
+  CHECK(registry_domain("https://127.0.0.1:5000/") == "127.0.0.1:5000");
+  CHECK(registry_domain("https://index.docker.io/v1/") == "docker.io");
+  CHECK(registry_domain("docker.io") == "docker.io");
+  CHECK(registry_domain("localhost") == "localhost");
+  CHECK(registry_domain("nvcr.io") == "nvcr.io");
+  for (const char* bad : {"", "myhost", "https://", "a b.io", "UPPER_.io:x"})
+    CHECK_THROWS_AS(registry_domain(bad), SysError);
+}
+
+TEST_CASE("progress: the block a terminal shows") {
+  auto lines = progress_lines({{"abc", 500000, 1000000, 1.0}}, 1, 3, 1500000, 3000000, 2.0);
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0] == "  abc: 0.5/1.0 MB (50%), 0.5 MB/s");
+  CHECK(lines[1] == "pulling: 1/3 layers, 1.5/3.0 MB, 0.8 MB/s, 2 s left");
+  // Nothing yet, or all of it: no time left to guess.
+  lines = progress_lines({}, 0, 2, 0, 100, 0.0);
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0] == "pulling: 0/2 layers, 0.0/0.0 MB, 0.0 MB/s");
+  CHECK(progress_lines({}, 2, 2, 100, 100, 1.0).back().find("left") == std::string::npos);
+  CHECK(progress_lines({{"z", 0, 0, 0.0}}, 0, 1, 0, 0, 0.0)[0] == "  z: 0.0/0.0 MB (0%), 0.0 MB/s");
+}
+
 TEST_CASE("pull: platforms and Retry-After") {
   const Platform p = parse_platform("linux/arm64/v8");
   CHECK(p.os == "linux");
@@ -181,6 +238,26 @@ TEST_CASE("cli: pull and run --pull") {
   CHECK_THROWS_AS(parse_cli({"run", "--pull=sometimes", "img"}), SysError);
   CHECK(parse_cli({"pull", "--help"}).help_topic == "pull");
   CHECK(usage("pull").find("--platform") != std::string::npos);
+}
+
+TEST_CASE("cli: login and logout") {
+  Cli c = parse_cli({"login", "h:5000", "-u", "me", "--password-stdin"});
+  CHECK(c.command == Command::login);
+  CHECK(c.login.registry == "h:5000");
+  CHECK(c.login.user == "me");
+  CHECK(c.login.password_stdin);
+  c = parse_cli({"login", "--username=me", "h:5000"});
+  CHECK(c.login.user == "me");
+  CHECK_FALSE(c.login.password_stdin);
+  CHECK(parse_cli({"logout", "h:5000"}).command == Command::logout);
+  CHECK_THROWS_AS(parse_cli({"login"}), SysError);
+  CHECK_THROWS_AS(parse_cli({"login", "h", "-p", "secret"}), SysError);
+  CHECK_THROWS_AS(parse_cli({"login", "h", "--password=secret"}), SysError);
+  CHECK_THROWS_AS(parse_cli({"login", "h", "--password-stdin"}), SysError); // needs -u
+  CHECK_THROWS_AS(parse_cli({"login", "a", "b"}), SysError);
+  CHECK_THROWS_AS(parse_cli({"logout", "h", "-u", "me"}), SysError);
+  CHECK_THROWS_AS(parse_cli({"logout"}), SysError);
+  CHECK(parse_cli({"login", "--help"}).help_topic == "login");
 }
 
 namespace {
