@@ -18,6 +18,7 @@ packages=(
   uidmap util-linux iproute2 procps psmisc # newuidmap/newgidmap, unshare, ip, ps
   busybox-static umoci crun jq             # test images, OCI fixtures, OCI runtime
   tini dumb-init catatonit runit bubblewrap charliecloud-runtime hyperfine # peers, bench
+  podman                                   # bench: pull peer; import tests: podman save
   mmdebstrap libnss-extrausers             # a Debian 11 root; a user only NSS knows
 )
 missing=()
