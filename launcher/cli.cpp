@@ -215,7 +215,8 @@ std::string usage(const std::string& topic) {
   if (topic == "import")
     return "Usage: launcher import SOURCE [--name NAME]\n"
            "Imports an image into the store: an OCI image layout directory (DIR or DIR:TAG),\n"
-           "an OCI archive tar, a `docker save` tar, or a root filesystem directory or tar.\n"
+           "an OCI archive, a docker archive (`docker save`, `podman save`, skopeo's\n"
+           "docker-archive:), each compressed or not, or a root filesystem directory or tar.\n"
            "Layers are unpacked once, verified by digest, and shared between images.\n"
            "  -n, --name NAME   name in the store (default: the image's tag or file name)\n";
   if (topic == "pull")

@@ -19,6 +19,7 @@ packages=(
   strace                                   # make chaos: SIGKILL at a chosen system call
   busybox-static umoci crun jq             # test images, OCI fixtures, OCI runtime
   tini dumb-init catatonit runit bubblewrap charliecloud-runtime hyperfine # peers, bench
+  podman                                   # bench: pull peer; import tests: podman save
   mmdebstrap libnss-extrausers             # a Debian 11 root; a user only NSS knows
   slurmctld slurmd slurm-client munge libslurm-dev # a local cluster (tests/slurm/cluster.sh); the SPANK plugin
 )

@@ -4,9 +4,12 @@
 #include "common/syscall.hpp"
 #include "common/unique_fd.hpp"
 #include "launcher/error.hpp"
+#include "launcher/image/image_archive.hpp"
+#include "launcher/image/image_source.hpp"
 #include "launcher/image/sha256.hpp"
 #include "launcher/image/unpack.hpp"
 
+#include <algorithm>
 #include <archive.h>
 #include <archive_entry.h>
 #include <cctype>
@@ -14,7 +17,9 @@
 #include <fcntl.h>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <sys/stat.h>
+#include <thread>
 #include <unistd.h>
 
 namespace cinit::launcher {
@@ -53,26 +58,78 @@ std::string read_text(const std::string& path) {
   return *t;
 }
 
+// An OCI layout or a docker-save tree on disk.
+class DirSource final : public ImageSource {
+public:
+  DirSource(const Store& store, std::string dir) : store_(store), dir_(std::move(dir)) {}
+  bool has(const std::string& path) const override { return exists(dir_ + "/" + path); }
+  std::string text(const std::string& path) const override { return read_text(dir_ + "/" + path); }
+  // Several layers at once (unpack_parallelism).
+  void add_layers(const std::vector<LayerRef>& layers) override {
+    std::vector<const LayerRef*> todo;
+    for (const auto& l : layers)
+      if (!store_.has_layer(l.key) &&
+          std::none_of(todo.begin(), todo.end(),
+                       [&](const LayerRef* t) { return t->key == l.key; }))
+        todo.push_back(&l);
+    std::mutex mu;
+    std::size_t next = 0;
+    std::exception_ptr error;
+    const auto worker = [&] {
+      for (;;) {
+        const LayerRef* l = nullptr;
+        {
+          const std::lock_guard<std::mutex> lock(mu);
+          if (next == todo.size() || error)
+            return;
+          l = todo[next++];
+        }
+        try {
+          add_layer(*l);
+        } catch (...) {
+          const std::lock_guard<std::mutex> lock(mu);
+          if (!error)
+            error = std::current_exception();
+        }
+      }
+    };
+    const std::size_t n = std::min(todo.size(), unpack_parallelism());
+    std::vector<std::thread> threads;
+    for (std::size_t i = 1; i < n; ++i)
+      threads.emplace_back(worker);
+    worker();
+    for (auto& t : threads)
+      t.join();
+    if (error)
+      std::rethrow_exception(error);
+  }
+
+private:
+  void add_layer(const LayerRef& l) const {
+    TempDir tmp(store_, "layer");
+    const UnpackResult r = unpack_archive(dir_ + "/" + l.path, tmp.path(),
+                                          {.layer = true,
+                                           .expect_sha256 = l.check.sha256,
+                                           .expect_diff_id = l.check.diff_id,
+                                           .compute_diff_id = false});
+    warn_unpack_result(r, "layer sha256:" + l.key);
+    store_.commit_layer(tmp.path(), l.key);
+    tmp.release();
+  }
+
+  const Store& store_;
+  std::string dir_;
+};
+
 // Reads a blob and checks it against its digest.
-std::string read_blob(const std::string& layout, const std::string& hex) {
-  const std::string path = layout + "/blobs/sha256/" + hex;
-  std::string text = read_text(path);
+std::string read_blob(const ImageSource& src, const std::string& source, const std::string& hex) {
+  const std::string path = "blobs/sha256/" + hex;
+  std::string text = src.text(path);
   const std::string got = sha256_hex(text);
   if (got != hex)
-    throw SysError("unable to verify '" + path + "': digest is sha256:" + got);
+    throw SysError("unable to verify '" + source + "' entry '" + path +
+                   "': digest is sha256:" + got);
   return text;
-}
-
-// Unpacks one layer unless the store has it; returns its key.
-void add_layer(const Store& store, const std::string& blob, const std::string& hex) {
-  if (store.has_layer(hex))
-    return;
-  TempDir tmp(store, "layer");
-  const UnpackResult r =
-      unpack_archive(blob, tmp.path(), {.layer = true, .expect_sha256 = hex, .expect_diff_id = {}});
-  warn_unpack_result(r, "layer sha256:" + hex);
-  store.commit_layer(tmp.path(), hex);
-  tmp.release();
 }
 
 std::string join_name(const std::string& base, const std::string& tag) {
@@ -84,12 +141,11 @@ std::string join_name(const std::string& base, const std::string& tag) {
   return base + ":" + tag;
 }
 
-Image import_oci_layout(const Store& store, const std::string& layout, const std::string& tag,
-                        const std::string& base_name) {
-  const std::string index_path = layout + "/index.json";
-  Manifest index = parse_manifest(read_text(index_path), index_path);
+Image import_oci(ImageSource& src, const std::string& source, const std::string& tag,
+                 const std::string& base_name) {
+  Manifest index = parse_manifest(src.text("index.json"), source + "/index.json");
   if (!index.is_index || index.manifests.empty())
-    throw SysError("unable to import '" + layout + "': index.json lists no manifests");
+    throw SysError("unable to import '" + source + "': index.json lists no manifests");
   const Descriptor* chosen = nullptr;
   for (const auto& d : index.manifests)
     if (tag.empty() || d.ref_name == tag) {
@@ -97,58 +153,63 @@ Image import_oci_layout(const Store& store, const std::string& layout, const std
       break;
     }
   if (chosen == nullptr)
-    throw SysError("unable to find tag '" + tag + "' in", layout, ENOENT);
+    throw SysError("unable to find tag '" + tag + "' in", source, ENOENT);
   const std::string ref = chosen->ref_name;
   // Nested indexes (multi-platform images): take the first manifest, depth-limited.
-  Manifest m = parse_manifest(read_blob(layout, chosen->digest), chosen->digest);
+  Manifest m = parse_manifest(read_blob(src, source, chosen->digest), chosen->digest);
   for (int depth = 0; m.is_index; ++depth) {
     if (depth > 4 || m.manifests.empty())
-      throw SysError("unable to import '" + layout + "': no image manifest in the index");
+      throw SysError("unable to import '" + source + "': no image manifest in the index");
     const std::string hex = m.manifests.front().digest;
-    m = parse_manifest(read_blob(layout, hex), hex);
+    m = parse_manifest(read_blob(src, source, hex), hex);
   }
   Image img;
   img.name = join_name(base_name, ref);
-  img.config = parse_image_config(read_blob(layout, m.config.digest), m.config.digest);
+  img.config = parse_image_config(read_blob(src, source, m.config.digest), m.config.digest);
+  std::vector<LayerRef> layers;
   for (const auto& l : m.layers) {
-    add_layer(store, layout + "/blobs/sha256/" + l.digest, l.digest);
+    layers.push_back({"blobs/sha256/" + l.digest, l.digest, {.sha256 = l.digest, .diff_id = {}}});
     img.layers.push_back(l.digest);
   }
+  src.add_layers(layers);
   return img;
 }
 
-Image import_docker_archive(const Store& store, const std::string& dir,
-                            const std::string& base_name) {
-  const std::string mpath = dir + "/manifest.json";
-  const auto entries = parse_docker_manifest(read_text(mpath), mpath);
+// docker save's layout and skopeo's/podman's (<digest>.tar layers, <id>/layer.tar links to
+// them); layers are keyed by their diff_id, which is what manifest.json's layers hash to.
+Image import_docker(ImageSource& src, const std::string& source, const std::string& base_name) {
+  const std::string mpath = source + "/manifest.json";
+  const auto entries = parse_docker_manifest(src.text("manifest.json"), mpath);
   if (entries.empty())
-    throw SysError("unable to import '" + dir + "': manifest.json is empty");
+    throw SysError("unable to import '" + source + "': manifest.json is empty");
   const DockerManifest& m = entries.front();
   const auto cfg_path = split_entry_path(m.config);
   if (!cfg_path || cfg_path->empty())
-    throw SysError("unable to import: bad config path '" + m.config + "'");
-  const std::string cfg_file = dir + "/" + m.config;
-  const std::string cfg_text = read_text(cfg_file);
+    throw SysError("unable to import '" + source + "': bad config path '" + m.config + "'");
+  const std::string cfg_text = src.text(m.config);
   // The config's file name is its digest ("<hex>.json", or blobs/sha256/<hex>).
   std::string cfg_hex = cfg_path->back();
   if (cfg_hex.ends_with(".json"))
     cfg_hex.resize(cfg_hex.size() - 5);
   if (sha256_hex(cfg_text) != cfg_hex)
-    throw SysError("unable to verify '" + cfg_file + "': digest does not match its name");
+    throw SysError("unable to verify '" + source + "' entry '" + m.config +
+                   "': digest does not match its name");
   Image img;
   img.name = m.repo_tags.empty() ? base_name : m.repo_tags.front();
-  img.config = parse_image_config(cfg_text, cfg_file);
+  img.config = parse_image_config(cfg_text, source + "/" + m.config);
   if (img.config.diff_ids.size() != m.layers.size())
-    throw SysError("unable to import '" + dir + "': " + std::to_string(m.layers.size()) +
+    throw SysError("unable to import '" + source + "': " + std::to_string(m.layers.size()) +
                    " layers but " + std::to_string(img.config.diff_ids.size()) + " diff_ids");
+  std::vector<LayerRef> layers;
   for (std::size_t i = 0; i < m.layers.size(); ++i) {
     const auto lp = split_entry_path(m.layers[i]);
     if (!lp || lp->empty())
-      throw SysError("unable to import: bad layer path '" + m.layers[i] + "'");
-    // Uncompressed layer tars: their digest is the diff_id.
-    add_layer(store, dir + "/" + m.layers[i], img.config.diff_ids[i]);
-    img.layers.push_back(img.config.diff_ids[i]);
+      throw SysError("unable to import '" + source + "': bad layer path '" + m.layers[i] + "'");
+    const std::string& diff_id = img.config.diff_ids[i];
+    layers.push_back({m.layers[i], diff_id, {.sha256 = {}, .diff_id = diff_id}});
+    img.layers.push_back(diff_id);
   }
+  src.add_layers(layers);
   return img;
 }
 
@@ -156,6 +217,13 @@ Image import_rootfs_tar(const Store& store, const std::string& tar, const std::s
   TempDir tmp(store, "layer");
   const UnpackResult r =
       unpack_archive(tar, tmp.path(), {.layer = true, .expect_sha256 = {}, .expect_diff_id = {}});
+  // read_image_archive stops at the first entry no image archive has: one of these after it
+  // means an image archive that cannot be read as one, never a root filesystem.
+  for (const char* marker : {"manifest.json", "index.json", "oci-layout"})
+    if (exists(tmp.path() + "/" + marker))
+      throw SysError("unable to import '" + tar + "': it holds " + marker +
+                     " but is not an image archive (it also holds entries no OCI or docker " +
+                     "archive has)");
   warn_unpack_result(r, "'" + tar + "'");
   // Already there: our copy goes away with `tmp`.
   if (!store.has_layer(r.sha256)) {
@@ -304,30 +372,29 @@ int import_image(const Store& store, const ImportOptions& opts) {
   const std::string base = default_image_name(source);
   Image img;
   if (is_dir(source)) {
-    if (exists(source + "/index.json"))
-      img = import_oci_layout(store, source, tag, base);
+    DirSource src(store, source);
+    if (src.has("index.json"))
+      img = import_oci(src, source, tag, base);
     else if (!tag.empty())
       throw SysError("unable to import '" + source + "': a tag needs an OCI layout");
-    else if (exists(source + "/manifest.json"))
-      img = import_docker_archive(store, source, base);
+    else if (src.has("manifest.json"))
+      img = import_docker(src, source, base);
     else {
       TempDir tmp(store, "rootfs");
       const std::string tar = tmp.path() + "/rootfs.tar";
       tar_directory(source, tar);
       img = import_rootfs_tar(store, tar, base);
     }
+  } else if (const auto src = read_image_archive(store, source)) {
+    // docker 25+ saves are OCI layouts with a manifest.json too: the index says more.
+    if (src->has("index.json") && (src->has("oci-layout") || !src->has("manifest.json")))
+      img = import_oci(*src, source, tag, base);
+    else if (src->has("manifest.json"))
+      img = import_docker(*src, source, base);
+    else
+      throw SysError("unable to import '" + source + "': it holds oci-layout but no index.json");
   } else {
-    const ArchiveScan scan = scan_archive(source);
-    if (!scan.other && (scan.oci_layout || scan.docker_manifest)) {
-      TempDir tmp(store, "archive");
-      (void)unpack_archive(source, tmp.path(),
-                           {.layer = false, .expect_sha256 = {}, .expect_diff_id = {}});
-      img = scan.oci_layout && exists(tmp.path() + "/index.json")
-                ? import_oci_layout(store, tmp.path(), tag, base)
-                : import_docker_archive(store, tmp.path(), base);
-    } else {
-      img = import_rootfs_tar(store, source, base);
-    }
+    img = import_rootfs_tar(store, source, base);
   }
   if (!opts.name.empty())
     img.name = opts.name;

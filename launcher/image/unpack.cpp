@@ -8,15 +8,18 @@
 #include "launcher/error.hpp"
 #include "launcher/image/sha256.hpp"
 
+#include <algorithm>
 #include <archive.h>
 #include <archive_entry.h>
 #include <array>
 #include <dirent.h>
 #include <fcntl.h>
 #include <memory>
+#include <sched.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
+#include <thread>
 #include <unistd.h>
 
 namespace cinit::launcher {
@@ -598,7 +601,7 @@ UnpackResult unpack_archive(const std::string& archive_path, const std::string& 
 
 UnpackResult unpack_fd(int fd, const std::string& name, const std::string& dest,
                        const UnpackOptions& opts) {
-  ArchiveFile file(fd, name, !opts.expect_diff_id.empty());
+  ArchiveFile file(fd, name, opts.compute_diff_id || !opts.expect_diff_id.empty());
   Extractor x(name, dest, opts);
   UnpackResult result;
   while (archive_entry* e = file.next())
@@ -614,6 +617,48 @@ UnpackResult unpack_fd(int fd, const std::string& name, const std::string& dest,
   return result;
 }
 
+UnpackResult unpack_produced(const std::function<bool(int fd)>& produce, const std::string& name,
+                             const std::string& dest, const UnpackOptions& opts) {
+  Pipe pipe;
+  if (!make_pipe(pipe))
+    throw SysError("unable to create a pipe", {}, errno);
+  UnpackResult result;
+  std::exception_ptr unpack_error;
+  std::thread unpacker([&] {
+    try {
+      result = unpack_fd(pipe.read.get(), name, dest, opts);
+    } catch (...) {
+      unpack_error = std::current_exception();
+    }
+    pipe.read.reset(); // a producer still at work gets EPIPE and stops
+  });
+  std::exception_ptr produce_error;
+  bool refused = false;
+  try {
+    refused = !produce(pipe.write.get());
+  } catch (...) {
+    produce_error = std::current_exception();
+  }
+  pipe.write.reset(); // EOF: the unpacker finishes (or sees the truncation)
+  unpacker.join();
+  // A producer that failed also leaves the unpacker a short stream: the producer's error says
+  // more. A refused write means the unpacker stopped first: its error says why.
+  if (produce_error)
+    std::rethrow_exception(produce_error);
+  if (unpack_error)
+    std::rethrow_exception(unpack_error);
+  if (refused)
+    throw SysError("unable to unpack " + name + ": the unpacker stopped early");
+  return result;
+}
+
+std::size_t unpack_parallelism() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  const int cpus = ::sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
+  return static_cast<std::size_t>(std::clamp(cpus, 1, 8));
+}
+
 void warn_unpack_result(const UnpackResult& r, const std::string& what) {
   if (r.devices_skipped > 0)
     warn(what + ": skipped " + std::to_string(r.devices_skipped) + " device node(s)");
@@ -622,34 +667,37 @@ void warn_unpack_result(const UnpackResult& r, const std::string& what) {
          " file(s) owned by ids outside the user namespace's map are owned by root");
 }
 
-ArchiveScan scan_archive(const std::string& archive_path) {
-  const UniqueFd fd = open_archive(archive_path);
-  ArchiveFile file(fd.get(), archive_path, false);
-  ArchiveScan scan;
+void walk_tar(const std::string& path,
+              const std::function<bool(const TarEntry&, const TarData&)>& visit) {
+  const UniqueFd fd = open_archive(path);
+  ArchiveFile file(fd.get(), path, false);
   while (archive_entry* e = file.next()) {
+    TarEntry t;
     const char* raw = archive_entry_pathname(e);
-    const auto comps = split_entry_path(raw != nullptr ? raw : "");
-    if (!comps || comps->empty())
-      continue;
-    const std::string& top = comps->front();
-    const bool dir = archive_entry_filetype(e) == AE_IFDIR;
-    if (comps->size() == 1 && top == "oci-layout")
-      scan.oci_layout = true;
-    else if (comps->size() == 1 && top == "manifest.json")
-      scan.docker_manifest = true;
-    else if (top == "blobs" ||
-             (comps->size() == 1 &&
-              (dir || top == "index.json" || top == "repositories" || top.ends_with(".json"))))
-      continue;
-    else if (comps->size() == 2 &&
-             ((*comps)[1] == "layer.tar" || (*comps)[1] == "json" || (*comps)[1] == "VERSION"))
-      continue; // docker save's legacy <id>/ directories
-    else {
-      scan.other = true;
-      break;
+    t.name = raw != nullptr ? raw : "";
+    t.size = archive_entry_size(e);
+    if (const char* hard = archive_entry_hardlink(e); hard != nullptr) {
+      t.kind = TarEntry::Kind::hardlink;
+      t.link = hard;
+    } else if (const mode_t type = archive_entry_filetype(e); type == AE_IFREG) {
+      t.kind = TarEntry::Kind::file;
+    } else if (type == AE_IFDIR) {
+      t.kind = TarEntry::Kind::directory;
+    } else if (type == AE_IFLNK) {
+      t.kind = TarEntry::Kind::symlink;
+      const char* target = archive_entry_symlink(e);
+      t.link = target != nullptr ? target : "";
     }
+    const TarData data = [&](char* buf, std::size_t size) {
+      const la_ssize_t n = archive_read_data(file.get(), buf, size);
+      if (n < 0)
+        throw SysError("unable to read archive '" + path + "' entry '" + t.name +
+                       "': " + archive_error_string(file.get()));
+      return static_cast<std::size_t>(n);
+    };
+    if (!visit(t, data))
+      return;
   }
-  return scan;
 }
 
 void remove_tree(const std::string& path) {

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,11 +23,14 @@ struct UnpackOptions {
   // Hex SHA-256 that the uncompressed tar must have (an image config's diff_id); empty: not
   // checked (and not computed: it costs a second hash of the uncompressed bytes).
   std::string expect_diff_id;
+  // Computes the diff_id even without one to check (a docker-archive layer, whose config is
+  // read after it).
+  bool compute_diff_id = false;
 };
 
 struct UnpackResult {
   std::string sha256;              // of the archive file as read (compressed bytes)
-  std::string diff_id;             // of the uncompressed tar, when expect_diff_id was set
+  std::string diff_id;             // of the uncompressed tar, when expect/compute_diff_id
   std::size_t devices_skipped = 0; // block/char nodes other than whiteouts
   std::size_t owners_unmapped = 0; // chown refused (id not mapped in this user namespace)
 };
@@ -40,6 +45,17 @@ UnpackResult unpack_archive(const std::string& archive, const std::string& dest,
 UnpackResult unpack_fd(int fd, const std::string& name, const std::string& dest,
                        const UnpackOptions& opts);
 
+// The same from what `produce` writes into the fd it is given (a pipe), unpacked in a thread
+// of its own while `produce` runs, so that reading and unpacking overlap. `produce` returns
+// false when a write is refused (the unpacker stopped: its error is the one thrown) and throws
+// on a failure of its own (which is then the one thrown).
+UnpackResult unpack_produced(const std::function<bool(int fd)>& produce, const std::string& name,
+                             const std::string& dest, const UnpackOptions& opts);
+
+// How many layers to unpack at once: one per CPU this process may use (at most 8).
+// Decompressing is most of an unpack's time.
+std::size_t unpack_parallelism();
+
 // Says what unpacking left out (device nodes, owners outside the id map) as warnings about
 // `what` ("layer sha256:...").
 void warn_unpack_result(const UnpackResult& r, const std::string& what);
@@ -48,14 +64,22 @@ void warn_unpack_result(const UnpackResult& r, const std::string& what);
 // nullopt for names that must be refused: absolute, or containing "..".
 std::optional<std::vector<std::string>> split_entry_path(std::string_view name);
 
-// Top-level names in a tar, read from headers only. Stops early (returning what it saw plus
-// `first_other`) at the first entry that cannot belong to an OCI or docker archive.
-struct ArchiveScan {
-  bool oci_layout = false;      // "oci-layout" present
-  bool docker_manifest = false; // "manifest.json" present
-  bool other = false;           // an entry that is not part of an image archive
+// One entry of a tar, as walk_tar() shows it.
+struct TarEntry {
+  enum class Kind { file, directory, symlink, hardlink, other };
+  std::string name;
+  Kind kind = Kind::other;
+  std::int64_t size = 0;
+  std::string link; // symlink or hard link target
 };
-ArchiveScan scan_archive(const std::string& archive);
+// Reads up to `size` bytes of the current entry's data into `buf`; 0 at its end. Throws
+// SysError on a read error.
+using TarData = std::function<std::size_t(char* buf, std::size_t size)>;
+// Calls `visit` for each entry of the tar at `path` (bare or compressed, as unpack_archive
+// reads it), in archive order, until it returns false. What `visit` leaves of an entry's data
+// is skipped. Throws SysError when the archive cannot be read.
+void walk_tar(const std::string& path,
+              const std::function<bool(const TarEntry&, const TarData&)>& visit);
 
 // rm -rf that never follows symlinks; missing path is fine. Throws SysError.
 void remove_tree(const std::string& path);

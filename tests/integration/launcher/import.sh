@@ -118,6 +118,131 @@ PY
   assert_eq "docker-cmd" "$out" "image Cmd"
 }
 
+# two_layer_image: $T/base with a second layer (a marker file, and a whiteout of /bin/ps), so
+# that the archives below carry two layers whose order matters.
+two_layer_image() {
+  base_image
+  pytar "$T/top.tar" 'd("etc"); f("etc/marker", b"top-layer\n"); f("bin/.wh.ps")'
+  add_layer "$T/base" "$T/top.tar"
+}
+
+# check_two_layer IMAGE: the image's files from both layers, its config, and a clean tmp/.
+check_two_layer() {
+  out=$(launcher run --no-init "$1" -- cat /etc/marker) || fail "run $1 failed: $out"
+  assert_eq "top-layer" "$out" "file of the upper layer"
+  launcher run --no-init "$1" -- test -e /bin/ps && fail "the whiteout of /bin/ps did not apply"
+  out=$(launcher run --no-init "$1" -- sh -c 'echo $FROM_IMAGE') || fail "env of $1: $out"
+  assert_eq "yes" "$out" "Env from the image config"
+  out=$(launcher run --no-init "$1") || fail "default command of $1 failed"
+  assert_eq 2 "$(ls "$T/data/launcher/layers" | wc -l)" "layers in the store"
+  [ -z "$(ls -A "$T/data/launcher/tmp")" ] || fail "temp debris left: $(ls -A "$T/data/launcher/tmp")"
+}
+
+# skopeo writes a docker-archive as podman save does: <digest>.tar layers at the top,
+# <id>/layer.tar symlinks to them, the config and manifest.json after the layers.
+test_import_skopeo_docker_archive() {
+  two_layer_image
+  skopeo copy -q "oci:$T/base:latest" "docker-archive:$T/skopeo.tar:example/app:2.0" ||
+    fail "skopeo copy failed"
+  tar -tf "$T/skopeo.tar" | grep -q '^[0-9a-f]\{64\}\.tar$' || fail "no <digest>.tar layer in the archive"
+  own "$T/skopeo.tar"
+  out=$(launcher import "$T/skopeo.tar" 2>&1) || fail "import failed: $out"
+  assert_eq "docker.io/example/app:2.0" "$out" "name from RepoTags"
+  check_two_layer docker.io/example/app:2.0
+}
+
+# The same archive compressed as a whole (docker save | gzip).
+test_import_gzipped_docker_archive() {
+  two_layer_image
+  skopeo copy -q "oci:$T/base:latest" "docker-archive:$T/app.tar" || fail "skopeo copy failed"
+  gzip "$T/app.tar"
+  own "$T/app.tar.gz"
+  out=$(launcher import "$T/app.tar.gz" --name gz 2>&1) || fail "import failed: $out"
+  check_two_layer gz
+}
+
+test_import_podman_save() {
+  two_layer_image
+  # Root with a private storage root (filled by skopeo): nothing of the host's podman is used.
+  local p=(podman --root "$T/podman" --runroot "$T/podman-run" --storage-driver vfs
+    --cgroup-manager cgroupfs --events-backend none)
+  skopeo copy -q "oci:$T/base:latest" "containers-storage:[vfs@$T/podman+$T/podman-run]localhost/app:1" ||
+    fail "skopeo could not fill the podman store"
+  "${p[@]}" save -o "$T/podman.tar" localhost/app:1 >"$T/podman.out" 2>&1 ||
+    skip "podman save does not work here: $(tail -n1 "$T/podman.out")"
+  "${p[@]}" save --format oci-archive -o "$T/podman-oci.tar" localhost/app:1 >"$T/podman.out" 2>&1 ||
+    fail "podman save --format oci-archive failed: $(tail -n1 "$T/podman.out")"
+  own "$T/podman.tar" "$T/podman-oci.tar"
+  out=$(launcher import "$T/podman.tar" 2>&1) || fail "import failed: $out"
+  assert_eq "localhost/app:1" "$out" "name from RepoTags"
+  check_two_layer localhost/app:1
+  launcher rm localhost/app:1 || fail "rm failed" # its layers go: the next import counts its own
+  out=$(launcher import "$T/podman-oci.tar" --name podoci 2>&1) || fail "oci-archive import failed: $out"
+  check_two_layer podoci
+}
+
+# skopeo's oci-archive lists blobs/ before index.json: the layers stream by before the index
+# that names them.
+test_import_skopeo_oci_archive() {
+  two_layer_image
+  skopeo copy -q "oci:$T/base:latest" "oci-archive:$T/oci.tar:v1" || fail "skopeo copy failed"
+  [ "$(tar -tf "$T/oci.tar" | grep -n 'index.json' | cut -d: -f1)" -gt \
+    "$(tar -tf "$T/oci.tar" | grep -n 'blobs/sha256/.' | head -n1 | cut -d: -f1)" ] ||
+    fail "index.json before the blobs: not the order this case is about"
+  own "$T/oci.tar"
+  out=$(launcher import "$T/oci.tar" 2>&1) || fail "import failed: $out"
+  assert_eq "oci:v1" "$out" "name from the file and the ref name"
+  check_two_layer oci:v1
+}
+
+# refused_archive TAR-BODY TEXT: an image archive that cannot be read as one: exit 125, one
+# line naming the file and TEXT, nothing stored (never imported as a root filesystem).
+refused_archive() {
+  pytar "$T/bad.tar" "$1"
+  out=$(launcher import "$T/bad.tar" --name bad 2>&1)
+  assert_eq 125 $? "exit status (output: $out)"
+  assert_eq 1 "$(echo "$out" | wc -l)" "one line: $out"
+  assert_contains "$out" "$T/bad.tar"
+  assert_contains "$out" "$2"
+  store_is_clean
+}
+
+test_broken_image_archives_refused() {
+  refused_archive 'f("manifest.json", b"not json")' "not a JSON array"
+  refused_archive 'f("manifest.json", b"[{\"Config\": \"c.json\", \"Layers\": []}]")' "c.json"
+  refused_archive 'f("index.json", b"{\"schemaVersion\": 2, \"manifests\": []}"); f("oci-layout", b"{}")' \
+    "lists no manifests"
+  refused_archive 'f("oci-layout", b"{\"imageLayoutVersion\": \"1.0.0\"}"); f("blobs/sha256/x", b"")' \
+    "no index.json"
+  # A root filesystem's entries first, manifest.json after them.
+  refused_archive 'd("bin"); f("bin/tool", b"x"); f("manifest.json", b"[]")' "manifest.json"
+}
+
+# A layer the manifest lists that is missing, or whose bytes do not match the digest it is
+# listed under, fails the import naming it.
+test_archive_missing_or_corrupt_layer_refused() {
+  base_image
+  skopeo copy -q "oci:$T/base:latest" "docker-archive:$T/d.tar" || fail "skopeo copy failed"
+  mkdir "$T/x" && tar -C "$T/x" -xf "$T/d.tar"
+  layer=$(cd "$T/x" && ls [0-9a-f]*.tar)
+  mv "$T/x/$layer" "$T/layer.keep"
+  (cd "$T/x" && tar -cf "$T/missing.tar" ./*)
+  own "$T/missing.tar"
+  out=$(launcher import "$T/missing.tar" --name m 2>&1)
+  assert_eq 125 $? "missing layer: $out"
+  assert_contains "$out" "not in the archive"
+  store_is_clean
+  # Same size, one byte changed: the diff_id check catches it.
+  python3 -c 'import sys; b=bytearray(open(sys.argv[1],"rb").read()); b[len(b)//2]^=1; open(sys.argv[2],"wb").write(b)' \
+    "$T/layer.keep" "$T/x/$layer"
+  (cd "$T/x" && tar -cf "$T/corrupt.tar" ./*)
+  own "$T/corrupt.tar"
+  out=$(launcher import "$T/corrupt.tar" --name c 2>&1)
+  assert_eq 125 $? "corrupt layer: $out"
+  assert_contains "$out" "diff_id"
+  store_is_clean
+}
+
 test_import_rootfs_tar_and_dir() {
   mkdir -p "$T/rootfs/bin"
   cp /bin/busybox "$T/rootfs/bin/"
