@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
     return cinit::supervisor::supervisor_main(argc, argv);
 #endif
   cinit::set_program_name("cinit");
+  (void)cinit::log_never_block(); // PID 1 must not hang on a log reader that stopped reading
   const cinit::init::ParseResult parsed =
       cinit::init::parse_options(std::vector<std::string>(argv + (argc > 0 ? 1 : 0), argv + argc));
   if (!parsed.options) {

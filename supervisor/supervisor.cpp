@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdint>
 #include <cstdlib>
@@ -31,6 +32,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <unordered_map>
@@ -67,10 +69,18 @@ constexpr milliseconds exit_pause{2000};
 constexpr milliseconds shutdown_status_hold{500};
 // After the final SIGKILL, how long to wait for the reaping before exiting anyway.
 constexpr milliseconds kill_reap_grace{2000};
+// An adopted run's start (/proc) and its status stamp (written after the spawn) may differ by
+// this much under load. Another process with the same pid, alive, started before us and
+// within this of the stamp, would need a container restarted within seconds (fresh PID
+// namespaces repeat pids) with its supervise/ kept.
+constexpr double adopt_tolerance = 3.0;
+// The wait status given for an adopted run's exit, which only its parent saw: finish gets
+// "-1 0".
+constexpr int unknown_status = -1;
 // A partial line longer than this is written out as a line of its own.
 constexpr std::size_t max_line = 4096;
 
-enum class Kind : std::uint64_t { signal = 1, inotify, control, ready, out, err };
+enum class Kind : std::uint64_t { signal = 1, inotify, control, ready, out, err, adopted };
 
 std::uint64_t make_tag(Kind kind, std::uint64_t id) {
   return (static_cast<std::uint64_t>(kind) << 56) | id;
@@ -89,6 +99,42 @@ milliseconds backoff_for(unsigned failures) {
   for (unsigned i = 1; i < failures && d < max_backoff; ++i)
     d *= 2;
   return std::min(d, max_backoff);
+}
+
+// How long ago `pid` started, from /proc/PID/stat (clock ticks after boot) and CLOCK_BOOTTIME;
+// nullopt if that cannot be read.
+std::optional<double> process_age(pid_t pid) {
+  const std::optional<std::string> stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  timespec boot{};
+  if (!stat || ::clock_gettime(CLOCK_BOOTTIME, &boot) != 0)
+    return std::nullopt;
+  // Field 22, counted after the command name, which may hold spaces and parentheses.
+  std::size_t at = stat->rfind(')');
+  for (int field = 2; field < 22 && at != std::string::npos; ++field)
+    at = stat->find(' ', at + 1);
+  if (at == std::string::npos)
+    return std::nullopt;
+  const double ticks = std::strtod(stat->c_str() + at + 1, nullptr);
+  const long hz = ::sysconf(_SC_CLK_TCK);
+  return static_cast<double>(boot.tv_sec) + static_cast<double>(boot.tv_nsec) / 1e9 -
+         ticks / static_cast<double>(hz > 0 ? hz : 100);
+}
+
+// Both ends, blocking as make_pipe's, of the pipe that `fd` of `pid` is an end of (opening
+// /proc/PID/fd/N of a pipe opens the pipe itself): false, with `out` untouched, if none.
+bool reopen_pipe(pid_t pid, int fd, Pipe& out) {
+  const std::string path = "/proc/" + std::to_string(pid) + "/fd/" + std::to_string(fd);
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISFIFO(st.st_mode))
+    return false;
+  // The read end first: opening a pipe for writing only would wait for a reader.
+  UniqueFd r(retry_eintr([&] { return ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC); }));
+  UniqueFd w(retry_eintr([&] { return ::open(path.c_str(), O_WRONLY | O_CLOEXEC); }));
+  if (!r.valid() || !w.valid() || ::fcntl(r.get(), F_SETFL, 0) != 0)
+    return false;
+  out.read = std::move(r);
+  out.write = std::move(w);
+  return true;
 }
 
 // One supervised program of a service directory: the service's run/finish, or its logger's.
@@ -116,6 +162,9 @@ struct Proc {
   bool dirty = false; // the status files are behind: written at the end of the loop iteration
   WrittenStatus written;
   bool ready_file = true; // supervise/ready may exist (a previous supervisor's, or ours)
+  // A run taken back from a supervisor that died (adopt()): not our child, so its exit comes
+  // from this pidfd, without a status.
+  UniqueFd adopted;
 };
 
 Status status_of(const Proc& p) {
@@ -134,7 +183,7 @@ Status status_of(const Proc& p) {
 struct Prefixer {
   Pipe pipe;
   std::string partial;
-  int out_fd = STDOUT_FILENO;
+  StallFreeOut* out = nullptr; // the supervisor's stdout or stderr
 };
 
 struct Service {
@@ -182,6 +231,7 @@ private:
   void reap();
   void handle_inotify();
   void handle_control(Service& s, Proc& p);
+  bool adopt(Service& s, Proc& p);
   void handle_ready(Proc& p);
   void handle_output(Service& s, Prefixer& out, bool final);
   void run_timers();
@@ -214,6 +264,9 @@ private:
   std::string dir_;
   milliseconds kill_timeout_;
   bool prefix_;
+  // Where prefixed output goes: a reader of ours that stops reading costs lines, never
+  // supervision. stderr's is the log's own (log_never_block), stdout's is made on first use.
+  std::optional<StallFreeOut> stdout_;
   UniqueFd epoll_;
   UniqueFd signal_;
   UniqueFd inotify_;
@@ -394,6 +447,7 @@ void Supervisor::dispatch(std::uint64_t tag, std::uint32_t events) {
   case Kind::ready:
   case Kind::out:
   case Kind::err:
+  case Kind::adopted:
     break;
   }
   // Services dropped earlier in this batch are gone from by_id_: their events are stale.
@@ -412,6 +466,14 @@ void Supervisor::dispatch(std::uint64_t tag, std::uint32_t events) {
     handle_output(s, *s.out, false);
   else if (kind == Kind::err && s.err)
     handle_output(s, *s.err, false);
+  else if (kind == Kind::adopted && p->adopted.valid()) {
+    // An adopted run exited (its parent, PID 1, reaped it): we never learn its status.
+    p->adopted.reset();
+    if (const auto owner = by_pid_.find(p->pid);
+        owner != by_pid_.end() && owner->second.second == p)
+      by_pid_.erase(owner);
+    on_exit(s, *p, unknown_status);
+  }
   (void)events;
 }
 
@@ -540,11 +602,11 @@ void Supervisor::handle_output(Service& s, Prefixer& out, bool final) {
       start = nl == std::string::npos ? end : nl + 1;
     }
     out.partial.erase(0, start);
-    // A closed or broken stdout loses these lines; supervising goes on.
-    (void)write_full(out.out_fd, lines);
+    // A closed, broken or stalled stdout loses these lines; supervising goes on.
+    (void)out.out->write(lines);
   }
   if (final && !out.partial.empty()) {
-    (void)write_full(out.out_fd, s.name + ": " + out.partial + "\n"); // best effort, as above
+    (void)out.out->write(s.name + ": " + out.partial + "\n"); // best effort, as above
     out.partial.clear();
   }
 }
@@ -759,7 +821,10 @@ void Supervisor::add_service(const std::string& name, const std::string& path,
   } else if (prefix_) {
     s.out = std::make_unique<Prefixer>();
     s.err = std::make_unique<Prefixer>();
-    s.err->out_fd = STDERR_FILENO;
+    if (!stdout_)
+      stdout_.emplace(STDOUT_FILENO);
+    s.out->out = &*stdout_;
+    s.err->out = &log_never_block();
     for (Prefixer* px : {s.out.get(), s.err.get()}) {
       if (!make_pipe(px->pipe)) {
         record_bad(name, path, "unable to create the output pipe for '" + path + "'");
@@ -777,17 +842,74 @@ void Supervisor::add_service(const std::string& name, const std::string& path,
   by_id_[s.id] = &s;
   services_[name] = std::move(owned);
   ensure_fd_capacity();
+  // Taken back first, so that the pipe between run and log/run is theirs again: main's
+  // stdout, or the logger's stdin, with whatever lines it holds.
+  const bool main_adopted = adopt(s, s.main);
+  const bool log_adopted = s.log && adopt(s, *s.log);
+  if (s.log && main_adopted)
+    (void)reopen_pipe(s.main.pid, STDOUT_FILENO, s.log_pipe);
+  else if (log_adopted)
+    (void)reopen_pipe(s.log->pid, STDIN_FILENO, s.log_pipe);
+  else if (s.out && main_adopted) {
+    for (const auto& [px, fd] :
+         {std::pair{s.out.get(), STDOUT_FILENO}, {s.err.get(), STDERR_FILENO}})
+      if (reopen_pipe(s.main.pid, fd, px->pipe)) {
+        (void)::fcntl(px->pipe.read.get(), F_SETFL, O_NONBLOCK); // as above: our end only
+        epoll_add(px->pipe.read.get(),
+                  make_tag(fd == STDOUT_FILENO ? Kind::out : Kind::err, s.id << 1));
+      }
+  }
   // start() publishes the status; write it here only for what stays down.
-  if (s.log) {
+  if (s.log && !log_adopted) {
     if (s.log->want == Want::up)
       start(s, *s.log);
     else
       publish(*s.log);
   }
+  if (main_adopted)
+    return;
   if (s.main.want == Want::up)
     start(s, s.main);
   else
     publish(s.main);
+}
+
+// A supervisor that was SIGKILLed leaves its services running (re-parented to PID 1): the
+// next one takes each back from supervise/status rather than start a second instance. It is
+// the same process only if it started when the status says (a pid reused since is not).
+bool Supervisor::adopt(Service& s, Proc& p) {
+  const std::optional<std::string> bytes =
+      read_regular_file(p.dir + "/supervise/status", status_size);
+  const std::optional<Status> st = bytes ? decode_status(*bytes) : std::nullopt;
+  if (!st || st->pid <= 0 || st->state != RunState::run)
+    return false;
+  // The pidfd pins the pid: it cannot be reused between the check below and our signals.
+  // (glibc 2.36's pidfd_open is declared without C linkage for C++: the raw call.)
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, st->pid, 0U)));
+  if (!pidfd.valid())
+    return false; // gone, or a kernel without pidfds (before 5.3): start afresh
+  const timespec now = now_real();
+  const double status_age = static_cast<double>(now.tv_sec - st->unix_seconds) +
+                            (static_cast<double>(now.tv_nsec) - st->nanoseconds) / 1e9;
+  // Our own child is none of the old services (a new logger may have the pid a status from
+  // a previous container names), nor is anything that started after us.
+  const std::optional<double> age = process_age(st->pid);
+  const std::optional<double> own_age = process_age(::getpid());
+  if (!age || !own_age || by_pid_.count(st->pid) != 0 || *age < *own_age ||
+      std::abs(*age - status_age) > adopt_tolerance)
+    return false;
+  p.pid = st->pid;
+  p.state = RunState::run;
+  p.want = st->want_up ? Want::up : Want::down;
+  p.paused = st->paused;
+  p.got_term = st->got_term;
+  p.stamp = timespec{static_cast<time_t>(st->unix_seconds), static_cast<long>(st->nanoseconds)};
+  p.started = Clock::now();
+  p.adopted = std::move(pidfd);
+  by_pid_[p.pid] = {&s, &p};
+  epoll_add(p.adopted.get(), make_tag(Kind::adopted, (s.id << 1) | (p.is_log ? 1 : 0)));
+  publish(p);
+  return true;
 }
 
 void Supervisor::start(Service& s, Proc& p) {
@@ -870,7 +992,7 @@ void Supervisor::on_exit(Service& s, Proc& p, int wstatus) {
       spec.dir = p.dir;
       spec.dir_fd = p.dir_fd.get();
       spec.argv = {"./finish", WIFEXITED(wstatus) ? std::to_string(WEXITSTATUS(wstatus)) : "-1",
-                   std::to_string(wstatus & 0xff)};
+                   std::to_string(wstatus == unknown_status ? 0 : wstatus & 0xff)};
       if (p.is_log)
         spec.stdin_fd = s.log_pipe.read.get();
       else if (s.log)
@@ -1132,6 +1254,7 @@ void Supervisor::kill_all() {
 
 int supervisor_main(int argc, char** argv) {
   set_program_name("supervisor");
+  (void)log_never_block();
   if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
     log_line("usage: supervisor [DIR]");
     return 100;

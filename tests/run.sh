@@ -126,6 +126,16 @@ if [ "$what" = all ] || [ "$what" = integration ] || [ "$what" = chaos ]; then
         "MODE=$mode; source tests/integration/lib.sh; $extra source '$file'; lib_setup; $c" \
         >"$log" 2>&1 </dev/null
       rc=$?
+      # chaos: nothing of a passing case may outlive it, no process and no mount of its temp
+      # tree (a namespace's processes die with its PID 1, maybe a moment after it).
+      if [ "$suite" = chaos ] && [ $rc -eq 0 ]; then
+        for _ in $(seq 1 50); do
+          left=$(pgrep -a -f -- "$T/"; grep -F -- "$T/" /proc/self/mountinfo)
+          [ -z "$left" ] && break
+          sleep 0.1
+        done
+        [ -z "$left" ] || { rc=1; printf 'left behind by the case:\n%s\n' "$left" >>"$log"; }
+      fi
       reason=$(head -n1 "$CINIT_SKIP_FILE")
       rm -f "$CINIT_SKIP_FILE"
       pkill -KILL -f -- "$T/" 2>/dev/null

@@ -21,3 +21,18 @@ chaos_row() {
   local fault=$1 happened=$2 kept=$3
   printf '%s\t%s\t%s\t%s\n' "${CHAOS_CASE:-?}" "$fault" "$happened" "$kept" >>"$CHAOS_ROWS.case"
 }
+
+# in_pidns_tiny_etc KIB CMD...: as in_pidns (root mode), but the overlay's upper /etc (a copy
+# of $ETC) and its work dir live on a tmpfs of KIB KiB in the namespace's own mount table, so
+# that writing to /etc runs out of space. The tmpfs goes with the namespace.
+in_pidns_tiny_etc() {
+  local kib=$1
+  shift
+  mkdir -p "$T/tiny"
+  env T="$T" KIB="$kib" unshare --pid --fork --mount --mount-proc sh -c '
+    mount -t tmpfs -o "size=${KIB}k,mode=755" tmpfs "$T/tiny" || exit 99
+    mkdir "$T/tiny/etc" "$T/tiny/work" && cp -a "$T/etc/." "$T/tiny/etc/" || exit 99
+    mount -t overlay overlay -o "lowerdir=/etc,upperdir=$T/tiny/etc,workdir=$T/tiny/work" /etc ||
+      exit 99
+    exec "$@"' sh "$@"
+}
