@@ -21,6 +21,7 @@ packages=(
   tini dumb-init catatonit runit bubblewrap charliecloud-runtime hyperfine # peers, bench
   mmdebstrap libnss-extrausers             # a Debian 11 root; a user only NSS knows
   slurmctld slurmd slurm-client munge libslurm-dev # a local cluster (tests/slurm/cluster.sh); the SPANK plugin
+  inotify-tools                            # counts a store's imports (tests/integration/slurm/)
 )
 missing=()
 for p in "${packages[@]}"; do
