@@ -22,6 +22,7 @@ packages=(
   podman                                   # bench: pull peer; import tests: podman save
   mmdebstrap libnss-extrausers             # a Debian 11 root; a user only NSS knows
   slurmctld slurmd slurm-client munge libslurm-dev # a local cluster (tests/slurm/cluster.sh); the SPANK plugin
+  inotify-tools                            # counts a store's imports (tests/integration/slurm/)
 )
 missing=()
 for p in "${packages[@]}"; do

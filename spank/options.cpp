@@ -2,9 +2,6 @@
 // header here: the unit tests link this file without libslurm-dev.
 #include "spank/options.hpp"
 
-#include <cstdint>
-#include <cstdio>
-
 namespace cinit::spank {
 
 namespace {
@@ -72,39 +69,8 @@ std::string workdir_error(std::string_view workdir) {
   return {};
 }
 
-bool image_is_path(std::string_view image) {
-  return !image.empty() && (image.front() == '/' || image.front() == '.');
-}
-
-std::string archive_image_name(std::string_view real_path, long long size, long long mtime_ns) {
-  // FNV-1a (64 bit): a stable name across nodes and builds, not a digest of the content
-  // (reading a large archive on every task start is what the store exists to avoid).
-  std::uint64_t hash = 14695981039346656037ULL;
-  const std::string key =
-      std::string(real_path) + '\0' + std::to_string(size) + '\0' + std::to_string(mtime_ns);
-  for (const char c : key) {
-    hash ^= static_cast<unsigned char>(c);
-    hash *= 1099511628211ULL;
-  }
-  std::string base(real_path.substr(real_path.rfind('/') + 1));
-  for (const char* ext : {".tar.gz", ".tgz", ".tar", ".oci"})
-    if (const std::string_view e(ext); base.size() > e.size() && base.ends_with(e)) {
-      base.resize(base.size() - e.size());
-      break;
-    }
-  // Store names are [A-Za-z0-9._:@/+-] without "..": keep a safe subset.
-  for (char& c : base) {
-    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    if (!alnum && c != '_')
-      c = '-';
-  }
-  char hex[17];
-  (void)std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
-  return "file-" + base + "-" + hex;
-}
-
 std::vector<std::string> launcher_argv(const std::string& launcher, const ContainerOptions& opts,
-                                       const std::string& image, const std::string& script) {
+                                       const std::string& script) {
   std::vector<std::string> argv{launcher, "run"};
   if (!opts.mounts.empty())
     for (const std::string_view entry : split(opts.mounts, ','))
@@ -113,7 +79,7 @@ std::vector<std::string> launcher_argv(const std::string& launcher, const Contai
     argv.insert(argv.end(), {"-v", script + ':' + script + ":ro"});
   if (!opts.workdir.empty())
     argv.insert(argv.end(), {"-w", opts.workdir});
-  argv.push_back(image);
+  argv.push_back(opts.image);
   return argv;
 }
 

@@ -10,8 +10,6 @@
 // environment; spank-run execs `launcher run ... IMG -- argv0 ARGS`.
 #include "spank/options.hpp"
 
-#include <cerrno>
-#include <climits>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -19,7 +17,6 @@
 #include <exception>
 #include <string>
 #include <string_view>
-#include <sys/stat.h>
 
 extern "C" {
 #include <slurm/slurm.h>
@@ -46,7 +43,8 @@ char name_image[] = "container-image";
 char arg_image[] = "IMAGE";
 char usage_image[] = "[launcher] run the task in a container of IMAGE: an image in the launcher's "
                      "store, a registry reference (pulled on first use), or the path of an "
-                     "archive on the node (imported on first use)";
+                     "archive or image directory on the node, starting with / or ./ (imported "
+                     "on first use)";
 char name_mounts[] = "container-mounts";
 char arg_mounts[] = "SRC[:DST[:ro|rw]],...";
 char usage_mounts[] = "[launcher] bind mounts into the container (absolute paths)";
@@ -144,24 +142,12 @@ int task_init(spank_t sp) {
   // A batch step's argv[0] is the script slurmd wrote to its spool directory.
   const std::string script = step == SLURM_BATCH_SCRIPT ? argv[0] : "";
 
-  std::string image = opts.image;
-  if (image_is_path(opts.image)) {
-    char real[PATH_MAX];
-    struct stat st {};
-    if (::realpath(opts.image.c_str(), real) == nullptr || ::stat(real, &st) != 0)
-      return fail("--container-image: unable to read '" + opts.image +
-                  "': " + std::strerror(errno));
-    image =
-        archive_image_name(real, st.st_size, st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec);
-    if (set_env(sp, env_import, real) != 0)
-      return -1;
-  }
   const std::string dir = plugin_dir();
   if (dir.empty())
     return fail("--container-image: unable to find the plugin's own directory");
   const std::string helper = dir + "spank-run";
   const std::string launcher = launcher_path.empty() ? default_launcher(dir) : launcher_path;
-  if (set_env(sp, env_run, join_lines(launcher_argv(launcher, opts, image, script))) != 0 ||
+  if (set_env(sp, env_run, join_lines(launcher_argv(launcher, opts, script))) != 0 ||
       set_env(sp, env_argv0, argv[0]) != 0)
     return -1;
   // The task runs in this forked child only: the entry is never freed, and slurmstepd's copy

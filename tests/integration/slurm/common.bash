@@ -211,12 +211,26 @@ test_gpus_per_task_keeps_each_task_on_its_own() {
   assert_not_contains "$out" "Operation not permitted"
 }
 
+# imports_watched FILE: from now on, each image the store records (an import or pull ends by
+# renaming its file into images/) is a line in FILE; the watcher's pid is in $watch_pid.
+imports_watched() {
+  command -v inotifywait >/dev/null || skip "no inotifywait (scripts/deps.sh installs inotify-tools)"
+  launcher images >/dev/null || fail "unable to make the store"
+  inotifywait -m -e moved_to --format %f "$T/data/launcher/images" >"$1" 2>"$1.err" &
+  watch_pid=$!
+  wait_for grep -q "Watches established" "$1.err" || fail "inotifywait did not start: $(cat "$1.err")"
+}
+
 test_tasks_on_one_node_share_one_store() {
   # The image as a path (an OCI layout, as on a shared filesystem), not imported beforehand:
   # four tasks start at once, one imports it under the store's lock, the others wait and run
-  # on the same layers.
+  # on the same layers. A large layer makes an import last long enough that tasks importing
+  # on their own would overlap: the watcher then sees more than one.
   base_image
+  head -c 32M /dev/urandom >"$T/big" && tar -C "$T" -cf "$T/big.tar" big && rm "$T/big"
+  add_layer "$T/base" "$T/big.tar"
   cluster
+  imports_watched "$T/imports"
   out=$(job srun -w "$CLUSTER_OTHER_NODE" -n4 -l launcher run "$T/base:latest" -- \
     sh -c 'echo task $SLURM_PROCID $FROM_IMAGE; touch /written-by-$SLURM_PROCID; ls / | grep -c written-by') ||
     fail "srun failed: $out"
@@ -227,11 +241,15 @@ test_tasks_on_one_node_share_one_store() {
   assert_eq 4 "$(grep -c ': 1$' <<<"$out")" "tasks that saw only their own file"
   images=$(launcher images | tail -n +2)
   assert_eq 1 "$(grep -c . <<<"$images")" "images in the store: $images"
-  [[ $images == local/*/base:latest$'\t'1 ]] || fail "unexpected store entry: $images"
-  assert_eq 1 "$(ls "$T/data/launcher/layers" | wc -l)" "layers in the store"
+  [[ $images == local/*/base:latest$'\t'2 ]] || fail "unexpected store entry: $images"
+  assert_eq 2 "$(ls "$T/data/launcher/layers" | wc -l)" "layers in the store"
   [ -z "$(ls -A "$T/data/launcher/tmp" 2>/dev/null)" ] || fail "temp debris left in the store"
+  # srun returned after every task had recorded what it imported.
+  assert_eq 1 "$(grep -c . "$T/imports")" "imports of the image ($(cat "$T/imports"))"
   # A second run finds it: nothing is imported again (no lock taken, nothing printed).
   out=$(job srun -w "$CLUSTER_OTHER_NODE" launcher run "$T/base:latest" -- echo again 2>&1)
   assert_contains "$out" "again"
   assert_not_contains "$out" "waiting"
+  kill "$watch_pid"
+  assert_eq 1 "$(grep -c . "$T/imports")" "imports after a second run ($(cat "$T/imports"))"
 }

@@ -105,10 +105,10 @@ test_spank_bad_values_fail_with_one_line() {
   out=$(job srun -N1 -n1 --container-image=base --container-workdir=tmp true 2>&1)
   [ $? -ne 0 ] || fail "srun accepted a relative workdir: $out"
   assert_contains "$out" "launcher: --container-workdir: 'tmp' is not an absolute path"
-  # A path that is not there fails the task on the node, naming the option.
+  # A path that is not there fails the task on the node with the launcher's line.
   out=$(job srun -N1 -n1 --container-image=./missing.tar true 2>&1)
-  [ $? -ne 0 ] || fail "srun ran a missing archive: $out"
-  assert_contains "$out" "launcher: --container-image: unable to read './missing.tar'"
+  assert_eq 125 "$?" "srun exit of a missing archive ($out)"
+  assert_contains "$out" "launcher: fatal: unable to find image './missing.tar'"
 }
 
 test_spank_sbatch_runs_script_inside_image() {
@@ -131,14 +131,18 @@ test_spank_archive_is_imported_once_per_node() {
   out=$(job srun -N2 -n4 -l --container-image=./base.tar cat /etc/os-release 2>&1)
   assert_eq 0 "$?" "srun exit ($out)"
   assert_eq 4 "$(grep -c ': ID=cinit-spank-test' <<<"$out")" "tasks inside the image ($out)"
-  # Both nodes share this host's store here: one image for the archive, and a second job
-  # finds it there without reading the archive again, which the job user no longer can
-  # (chown and chmod keep its mtime).
-  assert_eq 1 "$(launcher images | grep -c '^file-base-')" "images from the archive"
+  # The path went to `launcher run` as it is: both nodes share this host's store here, so
+  # one image under the launcher's name for it (beside "base"), and a second job naming the
+  # same file by its full path finds it there without reading the archive again, which the
+  # job user no longer can.
+  local images
+  images=$(launcher images | grep -v '^NAME' | grep -vx "base$(printf '\t')[0-9]*")
+  [[ $images == local/*/base$'\t'* ]] || fail "not the launcher's name for the archive: $images"
+  assert_eq 1 "$(grep -c . <<<"$images")" "images from the archive: $images"
   chown root: "$T/out/base.tar" && chmod 600 "$T/out/base.tar"
   out=$(job srun -N1 -n1 --container-image="$T/out/base.tar" cat /etc/os-release 2>&1)
   assert_contains "$out" "ID=cinit-spank-test" "a second job"
-  assert_eq 1 "$(launcher images | grep -c '^file-base-')" "images from the archive"
+  assert_eq "$images" "$(launcher images | grep '^local/')" "images after a second job"
 }
 
 # scancel: the task is the launcher, so the container dies with it, a double-forked process

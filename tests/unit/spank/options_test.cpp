@@ -28,31 +28,17 @@ TEST_CASE("container workdir and image values") {
   CHECK(image_error("debian:12").empty());
   CHECK(!image_error("").empty());
   CHECK(image_error("a\nb") == "a newline is not allowed");
-  CHECK(image_is_path("/shared/img.tar"));
-  CHECK(image_is_path("./img.tar"));
-  CHECK(!image_is_path("docker.io/library/debian:12"));
-  CHECK(!image_is_path("base"));
 }
 
 TEST_CASE("the launcher command line: mounts, batch script, workdir, image") {
   const ContainerOptions opts{"img", "/a:/b:ro,/c:/d:rw,/e", "/w"};
-  CHECK(launcher_argv("/usr/bin/launcher", opts, "img", "") ==
+  CHECK(launcher_argv("/usr/bin/launcher", opts, "") ==
         std::vector<std::string>{"/usr/bin/launcher", "run", "-v", "/a:/b:ro", "-v", "/c:/d", "-v",
                                  "/e:/e", "-w", "/w", "img"});
-  CHECK(launcher_argv("L", ContainerOptions{"x", "", ""}, "stored", "/spool/job1/slurm_script") ==
-        std::vector<std::string>{"L", "run", "-v",
-                                 "/spool/job1/slurm_script:/spool/job1/slurm_script:ro", "stored"});
-}
-
-TEST_CASE("archive names: stable, valid in the store, changed with the file") {
-  const std::string a = archive_image_name("/shared/my image.tar.gz", 10, 20);
-  CHECK(a.starts_with("file-my-image-"));
-  CHECK(a.size() == std::string("file-my-image-").size() + 16);
-  CHECK(archive_image_name("/shared/my image.tar.gz", 10, 20) == a);
-  CHECK(archive_image_name("/shared/my image.tar.gz", 10, 21) != a);
-  CHECK(archive_image_name("/shared/my image.tar.gz", 11, 20) != a);
-  CHECK(archive_image_name("/other/my image.tar.gz", 10, 20) != a);
-  CHECK(archive_image_name("/x/a..b.tar", 1, 1).find("..") == std::string::npos);
+  // A path goes to the launcher as given: it imports it on first use.
+  CHECK(launcher_argv("L", ContainerOptions{"./app.tar", "", ""}, "/spool/job1/slurm_script") ==
+        std::vector<std::string>{
+            "L", "run", "-v", "/spool/job1/slurm_script:/spool/job1/slurm_script:ro", "./app.tar"});
 }
 
 TEST_CASE("lines carried in the environment come back as they went") {
