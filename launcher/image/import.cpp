@@ -347,8 +347,15 @@ std::optional<std::string> run_source_name(const std::string& image) {
   char* real = ::realpath(source.c_str(), nullptr);
   if (real == nullptr)
     return std::nullopt;
-  const std::string key = std::string(real) + (tag.empty() ? "" : ":" + tag);
+  std::string key = std::string(real) + (tag.empty() ? "" : ":" + tag);
   std::free(real);
+  // An archive replaced at the same path (a rebuilt image) is another image: its size and
+  // modification time are part of the key (for a layout directory, its index.json's).
+  struct stat st {};
+  const std::string stamped = is_dir(source) ? source + "/index.json" : source;
+  if (::stat(stamped.c_str(), &st) == 0)
+    key += "\n" + std::to_string(st.st_size) + "\n" + std::to_string(st.st_mtim.tv_sec) + "." +
+           std::to_string(st.st_mtim.tv_nsec);
   std::string name = "local/" + sha256_hex(key).substr(0, 12) + "/" +
                      default_image_name(source).substr(0, 100) + (tag.empty() ? "" : ":" + tag);
   return valid_image_name(name) ? std::optional(name) : std::nullopt;

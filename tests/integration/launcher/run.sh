@@ -508,3 +508,22 @@ ran" "$out" "on overlayfs"
   assert_eq "base
 base.json" "$out" "not on NFS"
 }
+
+test_run_path_imports_once_and_again_when_replaced() {
+  base_image
+  (cd "$T" && tar -cf base.tar -C base .) && own "$T/base.tar"
+  local out names
+  out=$(launcher run --no-init "$T/base.tar" -- cat /etc/passwd) || fail "run of the archive failed: $out"
+  assert_contains "$out" "user:x:1000"
+  names=$(launcher images | grep -c '^local/')
+  assert_eq 1 "$names" "images after the first run"
+  launcher run --no-init "$T/base.tar" -- true || fail "second run failed"
+  assert_eq 1 "$(launcher images | grep -c '^local/')" "images after the second run (reused)"
+  # The archive rebuilt at the same path, with one more file: a new image, not the old one.
+  mkdir -p "$T/extra/etc" && echo new >"$T/extra/etc/marker"
+  (cd "$T/extra" && tar -cf "$T/layer.tar" etc/marker) && add_layer "$T/base" "$T/layer.tar"
+  (cd "$T" && rm base.tar && tar -cf base.tar -C base .) && own "$T/base.tar"
+  out=$(launcher run --no-init "$T/base.tar" -- cat /etc/marker) || fail "run of the new archive failed: $out"
+  assert_eq new "$out" "the replaced archive's file"
+  assert_eq 2 "$(launcher images | grep -c '^local/')" "images after the archive was replaced"
+}
