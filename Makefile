@@ -236,18 +236,23 @@ asan: deps
 	  $(patsubst $(BUILD)/%,build/asan/%,$(TEST_HELPERS))
 	@BUILD=build/asan ASAN_OPTIONS=detect_leaks=0 TEST_EXCLUDE="$(ASAN_EXCLUDE)" tests/run.sh
 
-# libFuzzer targets, one per parser, built with clang against the real sources.
+# libFuzzer targets, one per parser, built with clang against the real sources. `make fuzz`
+# fuzzes each for FUZZ_TIME seconds; FUZZ_TIME=0 replays the kept corpora once (CI). The
+# ten-minute campaign behind tests/fuzz/results/latest.tsv: tests/fuzz/campaign.sh.
 FUZZ_SRC := $(wildcard tests/fuzz/*_fuzz.cpp)
 FUZZ_BIN := $(patsubst tests/fuzz/%_fuzz.cpp,$(BUILD)/fuzz/%_fuzz,$(FUZZ_SRC))
 FUZZ_OBJ := $(BUILD)/fuzz/obj
 FUZZ_CXXFLAGS := -std=c++20 -g -O1 -I. -MMD -MP -DBOOST_ALLOW_DEPRECATED_HEADERS
-FUZZ_LIBOBJ := $(patsubst %.cpp,$(FUZZ_OBJ)/%.o,$(COMMON_SRC) $(SUPLIB_SRC) $(LAUNCHLIB_SRC))
+FUZZ_LIBOBJ := $(patsubst %.cpp,$(FUZZ_OBJ)/%.o,$(COMMON_SRC) $(SUPLIB_SRC) $(INITLIB_SRC) \
+  envdir/envdir.cpp $(LAUNCHLIB_SRC))
+$(FUZZ_OBJ)/init/%.o: FUZZ_CXXFLAGS += $(INIT_DEFS)
 $(FUZZ_OBJ)/%.o: %.cpp
 	@mkdir -p $(@D)
 	$(CLANGXX) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
 $(BUILD)/fuzz/%_fuzz: $(FUZZ_OBJ)/tests/fuzz/%_fuzz.o $(FUZZ_LIBOBJ)
 	$(CLANGXX) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LAUNCHER_DYNLIBS)
-fuzz: deps $(FUZZ_BIN)
+fuzz: deps
+	@$(MAKE) --no-print-directory -j$(JOBS) $(FUZZ_BIN)
 	@FUZZ_TIME=$(FUZZ_TIME) BUILD=$(BUILD) tests/fuzz/run.sh $(FUZZ_BIN)
 
 bench: deps all

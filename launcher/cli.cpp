@@ -61,6 +61,8 @@ Cli parse_cli(const std::vector<std::string>& args) {
         cli.import.name = *v;
       else if (args[i].starts_with('-') && args[i] != "-")
         usage_error("unknown option '" + args[i] + "'", cmd);
+      else if (args[i].empty())
+        usage_error("import needs a SOURCE, not ''", cmd);
       else if (cli.import.source.empty())
         cli.import.source = args[i];
       else
@@ -88,6 +90,8 @@ Cli parse_cli(const std::vector<std::string>& args) {
         p.quiet = true;
       } else if (args[i].starts_with('-')) {
         usage_error("unknown option '" + args[i] + "'", cmd);
+      } else if (args[i].empty()) {
+        usage_error("pull needs a REFERENCE, not ''", cmd);
       } else if (p.reference.empty()) {
         p.reference = args[i];
       } else {
@@ -136,7 +140,7 @@ Cli parse_cli(const std::vector<std::string>& args) {
   }
   if (cmd == "rm") {
     cli.command = Command::rm;
-    if (args.size() != 2 || args[1].starts_with('-'))
+    if (args.size() != 2 || args[1].empty() || args[1].starts_with('-'))
       usage_error("rm needs exactly one image NAME", cmd);
     cli.rm_name = args[1];
     return cli;
@@ -199,7 +203,7 @@ Cli parse_cli(const std::vector<std::string>& args) {
     }
     if (i >= args.size())
       usage_error("run needs an IMAGE", cmd);
-    if (r.image.empty() && !args[i].starts_with('-'))
+    if (!args[i].empty() && !args[i].starts_with('-'))
       r.image = args[i++];
     else
       usage_error("run needs an IMAGE", cmd);

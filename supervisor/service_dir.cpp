@@ -72,6 +72,19 @@ std::string open_fifo(const std::string& path, int flags, UniqueFd& out) {
 
 } // namespace
 
+bool service_name(std::string_view name) {
+  return !name.empty() && name[0] != '.' && name.find('/') == std::string_view::npos;
+}
+
+std::string service_path(std::string_view svdir, std::string_view name) {
+  std::string path(name);
+  if (!name.empty() && name[0] != '/' && name[0] != '.')
+    path = std::string(svdir) + "/" + path;
+  while (path.size() > 1 && path.back() == '/')
+    path.pop_back();
+  return path;
+}
+
 Inspection inspect_service_dir(const std::string& dir) {
   Inspection r;
   struct stat st {};

@@ -14,6 +14,14 @@
 
 namespace cinit::supervisor {
 
+// Whether NAME, an entry of the supervised directory, is a service: runsvdir's rule (not
+// empty, no leading '.', which also leaves out "." and ".."), and one path component.
+bool service_name(std::string_view name);
+
+// The directory `sv` acts on for NAME (as given on its command line): NAME itself when it
+// starts with '/' or '.', else SVDIR/NAME, without trailing slashes (runit's sv chdir()s).
+std::string service_path(std::string_view svdir, std::string_view name);
+
 // What a good service directory holds (runsv reads `down` once, when it starts).
 struct ServiceDirInfo {
   bool has_log = false; // log/ is a directory with an executable log/run

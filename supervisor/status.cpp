@@ -1,5 +1,7 @@
 #include "supervisor/status.hpp"
 
+#include <limits>
+
 namespace cinit::supervisor {
 
 StatusBytes encode_status(const Status& s) {
@@ -91,7 +93,10 @@ std::string format_status(std::string_view name, const Status& s, bool normally_
   } else {
     out.append("down: ").append(name).append(": ");
   }
-  const std::int64_t age = now_seconds > s.unix_seconds ? now_seconds - s.unix_seconds : 0;
+  // A damaged record may hold any time: a difference past int64 reads as the largest age.
+  std::int64_t age = 0;
+  if (now_seconds > s.unix_seconds && __builtin_sub_overflow(now_seconds, s.unix_seconds, &age))
+    age = std::numeric_limits<std::int64_t>::max();
   out.append(std::to_string(age)).append("s");
   if (up && !normally_up)
     out += ", normally down";

@@ -674,7 +674,7 @@ void Supervisor::full_scan() {
   }
   std::set<std::string> present;
   for (const std::string& name : *names)
-    if (name[0] != '.')
+    if (service_name(name))
       present.insert(name);
   for (const std::string& name : present)
     check_entry(name);
@@ -694,7 +694,7 @@ void Supervisor::full_scan() {
 
 void Supervisor::check_entry(const std::string& name) {
   // runsvdir ignores names starting with '.'; so do we (Debian's .meta/, our temp files).
-  if (name.empty() || name[0] == '.' || name.find('/') != std::string::npos || shutting_down_)
+  if (!service_name(name) || shutting_down_)
     return;
   const std::string path = dir_ + "/" + name;
   struct stat st {};

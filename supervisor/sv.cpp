@@ -518,12 +518,7 @@ int sv_main(int argc, char** argv) {
 
   std::vector<Target> targets;
   for (const std::string& name : names) {
-    Target t{name, name, false};
-    if (name[0] != '/' && name[0] != '.')
-      t.path = svdir + "/" + name;
-    while (t.path.size() > 1 && t.path.back() == '/')
-      t.path.pop_back();
-    targets.push_back(t);
+    targets.push_back(Target{name, service_path(svdir, name), false});
   }
 
   nlohmann::json list = nlohmann::json::array();

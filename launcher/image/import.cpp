@@ -256,12 +256,12 @@ void tar_directory(const std::string& dir_arg, const std::string& out) {
   std::unique_ptr<archive, WriterDeleter> w(archive_write_new());
   archive_write_set_format_pax_restricted(w.get());
   if (archive_write_open_filename(w.get(), out.c_str()) != ARCHIVE_OK)
-    throw SysError("unable to write '" + out + "': " + archive_error_string(w.get()));
+    throw SysError("unable to write '" + out + "': " + archive_error_text(w.get()));
   std::unique_ptr<archive, DiskDeleter> d(archive_read_disk_new());
   archive_read_disk_set_behavior(d.get(), 0);
   archive_read_disk_set_symlink_physical(d.get());
   if (archive_read_disk_open(d.get(), dir.c_str()) != ARCHIVE_OK)
-    throw SysError("unable to read '" + dir + "': " + archive_error_string(d.get()));
+    throw SysError("unable to read '" + dir + "': " + archive_error_text(d.get()));
   for (;;) {
     archive_entry* e = archive_entry_new();
     const int r = archive_read_next_header2(d.get(), e);
@@ -270,7 +270,7 @@ void tar_directory(const std::string& dir_arg, const std::string& out) {
       break;
     }
     if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-      const std::string msg = archive_error_string(d.get());
+      const std::string msg = archive_error_text(d.get());
       archive_entry_free(e);
       throw SysError("unable to read '" + dir + "': " + msg);
     }
@@ -286,7 +286,7 @@ void tar_directory(const std::string& dir_arg, const std::string& out) {
     archive_entry_set_uname(e, "");
     archive_entry_set_gname(e, "");
     if (archive_write_header(w.get(), e) != ARCHIVE_OK) {
-      const std::string msg = archive_error_string(w.get());
+      const std::string msg = archive_error_text(w.get());
       archive_entry_free(e);
       throw SysError("unable to write '" + out + "': " + msg);
     }
@@ -306,7 +306,7 @@ void tar_directory(const std::string& dir_arg, const std::string& out) {
     archive_entry_free(e);
   }
   if (archive_write_close(w.get()) != ARCHIVE_OK)
-    throw SysError("unable to write '" + out + "': " + archive_error_string(w.get()));
+    throw SysError("unable to write '" + out + "': " + archive_error_text(w.get()));
 }
 
 } // namespace
@@ -323,12 +323,16 @@ std::string default_image_name(const std::string& source) {
     }
   std::string out;
   for (const char c : s) {
+    // A dot after a dot too: ".." is no part of a valid name.
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '.' || c == '_' || c == '-' || c == ':';
+                    (c == '.' && (out.empty() || out.back() != '.')) || c == '_' || c == '-' ||
+                    c == ':';
     out.push_back(ok ? c : '-');
   }
   while (!out.empty() && !std::isalnum(static_cast<unsigned char>(out.front())))
     out.erase(out.begin());
+  if (out.size() > max_image_name)
+    out.resize(max_image_name);
   return out.empty() ? "image" : out;
 }
 

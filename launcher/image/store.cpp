@@ -7,6 +7,7 @@
 #include "launcher/image/unpack.hpp"
 
 #include <cerrno>
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <fcntl.h>
@@ -105,8 +106,11 @@ Image image_from_json(const std::string& text, const std::string& what) {
     throw SysError("unable to parse '" + what + "': not an image record");
   Image img;
   img.name = j["name"].get<std::string>();
-  for (const auto& l : j["layers"])
+  for (const auto& l : j["layers"]) {
+    if (!l.is_string())
+      throw SysError("unable to parse '" + what + "': a layer that is not a digest");
     img.layers.push_back(digest_hex(l.get<std::string>(), what));
+  }
   img.config = parse_image_config(j["config"].dump(), what);
   return img;
 }
@@ -162,7 +166,7 @@ std::string choose_data_root(const Config& cfg) {
 }
 
 bool valid_image_name(std::string_view name) {
-  if (name.empty() || name.size() > 200)
+  if (name.empty() || name.size() > max_image_name)
     return false;
   const auto alnum = [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
@@ -172,7 +176,10 @@ bool valid_image_name(std::string_view name) {
   for (const char c : name)
     if (!alnum(c) && std::string_view("._:@/+-").find(c) == std::string_view::npos)
       return false;
-  return name.find("..") == std::string_view::npos;
+  // Its record, images/NAME.json with '/' as %2F, must be one directory entry, and so must
+  // the record's temp name while it is written (write_file_atomic: ".NAME.json.tmp").
+  return name.find("..") == std::string_view::npos &&
+         encode_name(std::string(name)).size() + std::string_view("..json.tmp").size() <= NAME_MAX;
 }
 
 Store::Store(std::string root) : root_(std::move(root)) {

@@ -17,6 +17,7 @@
 #include "launcher/config.hpp"
 #include "launcher/image/oci.hpp"
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <sys/types.h>
@@ -38,7 +39,9 @@ bool unsuitable_for_layers(long fs_magic);
 // (~/.local/share/launcher); on an unsuitable filesystem /var/tmp/launcher-$UID, said once.
 std::string choose_data_root(const Config& cfg);
 
-// Image names: [A-Za-z0-9][A-Za-z0-9._:@/+-]*, at most 200 bytes.
+// Image names: [A-Za-z0-9][A-Za-z0-9._:@/+-]*, at most 200 bytes, no "..", and short enough
+// for their record's file name (each '/' counts three).
+constexpr std::size_t max_image_name = 200;
 bool valid_image_name(std::string_view name);
 
 class Store {

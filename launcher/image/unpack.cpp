@@ -12,6 +12,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <array>
+#include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
 #include <memory>
@@ -79,7 +80,7 @@ ArchivePtr open_reader(HashingReader& reader, const std::string& path, bool raw 
     archive_read_support_format_gnutar(a.get());
   }
   if (archive_read_open(a.get(), &reader, nullptr, read_callback, nullptr) != ARCHIVE_OK)
-    throw SysError("unable to read archive '" + path + "': " + archive_error_string(a.get()));
+    throw SysError("unable to read archive '" + path + "': " + archive_error_text(a.get()));
   return a;
 }
 
@@ -375,7 +376,7 @@ private:
         break;
       if (r != ARCHIVE_OK)
         throw SysError("unable to read '" + archive_path_ + "' entry '" + std::string(name) +
-                       "': " + archive_error_string(a));
+                       "': " + archive_error_text(a));
       const char* p = static_cast<const char*>(buf);
       while (size > 0) {
         const ssize_t n = retry_eintr([&] { return ::pwrite(fd.get(), p, size, offset); });
@@ -479,7 +480,7 @@ la_ssize_t decompressed_callback(archive* a, void* data, const void** out) {
   auto* r = static_cast<DecompressedReader*>(data);
   const la_ssize_t n = archive_read_data(r->raw, r->buf.data(), r->buf.size());
   if (n < 0) {
-    archive_set_error(a, archive_errno(r->raw), "%s", archive_error_string(r->raw));
+    archive_set_error(a, archive_errno(r->raw), "%s", archive_error_text(r->raw).c_str());
     return ARCHIVE_FATAL;
   }
   r->hash.update(r->buf.data(), static_cast<std::size_t>(n));
@@ -555,8 +556,8 @@ public:
 
 private:
   [[noreturn]] void fail(archive* a) const {
-    throw SysError("unable to read archive '" + path_ + "': " +
-                   (reader_.err != 0 ? std::strerror(reader_.err) : archive_error_string(a)));
+    throw SysError("unable to read archive '" + path_ +
+                   "': " + (reader_.err != 0 ? std::strerror(reader_.err) : archive_error_text(a)));
   }
 
   std::string path_;
@@ -575,6 +576,14 @@ UniqueFd open_archive(const std::string& path) {
 }
 
 } // namespace
+
+std::string archive_error_text(archive* a) {
+  if (const char* text = archive_error_string(a))
+    return text;
+  if (const int err = archive_errno(a); err > 0)
+    return std::strerror(err);
+  return "damaged or truncated archive";
+}
 
 std::optional<std::vector<std::string>> split_entry_path(std::string_view name) {
   if (name.starts_with('/'))

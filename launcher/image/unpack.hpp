@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+struct archive;
+
 namespace cinit::launcher {
 
 struct UnpackOptions {
@@ -59,6 +61,10 @@ std::size_t unpack_parallelism();
 // Says what unpacking left out (device nodes, owners outside the id map) as warnings about
 // `what` ("layer sha256:...").
 void warn_unpack_result(const UnpackResult& r, const std::string& what);
+
+// libarchive's message for the last error of `a`. libarchive can fail without one (a damaged
+// compressed stream): then its errno's text, else "damaged or truncated archive".
+std::string archive_error_text(archive* a);
 
 // An entry name as path components: "./a//b/" -> {a, b}; "" or "." -> {} (the root).
 // nullopt for names that must be refused: absolute, or containing "..".

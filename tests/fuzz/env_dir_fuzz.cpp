@@ -1,8 +1,10 @@
 // Fuzzes the env dir reader: fuzzed names and contents become real files (and dirs and
-// symlinks) in a temp dir; read_env_dir must not crash and must keep its contract.
+// symlinks) in a temp dir; read_env_dir must not crash and must keep its contract. The same
+// contents go through envdir's (daemontools') value rule.
 #include "common/env.hpp"
 #include "common/syscall.hpp"
 #include "common/unique_fd.hpp"
+#include "envdir/envdir.hpp"
 #include "tests/fuzz/check.hpp"
 
 #include <cstdio>
@@ -129,6 +131,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       continue;
     }
     check(env.count(name) + warned.count(name) == 1, "every visible entry is used or reported");
+  }
+
+  // envdir: the first line, less trailing blanks, NULs read as newlines.
+  for (const auto& [name, what] : made) {
+    const std::string& raw = what.second;
+    const std::string value = cinit::envdir::file_value(raw);
+    const std::string_view line = std::string_view(raw).substr(0, raw.find('\n'));
+    check(value.size() <= line.size(), "an envdir value comes from the first line");
+    check(value.empty() || (value.back() != ' ' && value.back() != '\t'),
+          "no trailing blanks in an envdir value");
+    for (std::size_t i = 0; i < value.size(); ++i)
+      check(value[i] == (line[i] == '\0' ? '\n' : line[i]), "an envdir value is the line");
+    check(line.substr(value.size()).find_first_not_of(" \t") == std::string_view::npos,
+          "only blanks are cut from an envdir value");
   }
 
   // The dumps must take whatever the reader produced.

@@ -1,10 +1,11 @@
-// Fuzzes safe extraction: entry-name splitting, and whole archives unpacked as image layers
-// into a fresh directory. No input may write anything outside that directory, and only
-// SysError may escape. "Outside" is checked two ways: the private tree that holds the
-// destination (four levels deep, with bait files a hard link or a write-through could reach)
-// must be exactly as before, down to sizes, modes and link counts; and no directory above it
-// (nor /tmp) may gain an entry named in the input, so that `../../x` and `/tmp/x` are caught
-// without a false alarm from whatever else this machine creates there meanwhile.
+// Fuzzes safe extraction: entry-name splitting, and whole archives (tar, any compression)
+// unpacked by the real extractor as image layers into a fresh directory. No input may write
+// anything outside that directory, and only SysError may escape. "Outside" is checked two
+// ways: the private tree that holds the destination (four levels deep, with bait files a hard
+// link or a write-through could reach) must be exactly as before, down to sizes, modes and
+// link counts; and no directory above it (nor /tmp) may gain an entry named in the input, so
+// that `../../x` and `/tmp/x` are caught without a false alarm from whatever else this
+// machine creates there meanwhile.
 #include "launcher/error.hpp"
 #include "launcher/image/unpack.hpp"
 #include "tests/fuzz/check.hpp"
@@ -144,7 +145,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     above_before.push_back(names_in(dir));
 
   try {
-    (void)unpack_archive(l.archive, l.dest, {.layer = true, .expect_sha256 = {}});
+    // Odd sizes also check a diff_id (a wrong one): the two-stage read that pulls and
+    // imports use, a decompressing reader feeding the tar reader.
+    const std::string diff_id = size % 2 == 1 ? std::string(64, '0') : std::string();
+    (void)unpack_archive(l.archive, l.dest,
+                         {.layer = true, .expect_sha256 = {}, .expect_diff_id = diff_id});
   } catch (const SysError&) {
   }
 

@@ -51,6 +51,17 @@ TEST_CASE("cli: errors") {
   CHECK_THROWS_AS(parse({"frob"}), SysError);
 }
 
+// Found by cli_fuzz: an empty IMAGE, NAME, SOURCE or REFERENCE was taken as one.
+TEST_CASE("cli: empty names are usage errors") {
+  CHECK_THROWS_AS(parse({"run", ""}), SysError);
+  CHECK_THROWS_AS(parse({"run", "-e", "A=1", "", "sh"}), SysError);
+  CHECK_THROWS_AS(parse({"rm", ""}), SysError);
+  CHECK_THROWS_AS(parse({"import", "", "x"}), SysError);
+  CHECK_THROWS_AS(parse({"pull", "", "x"}), SysError);
+  CHECK(parse({"run", "img", "sh", "-c", ""}).run.command ==
+        std::vector<std::string>{"sh", "-c", ""});
+}
+
 TEST_CASE("cli: help, version, import") {
   CHECK(parse({}).command == Command::help);
   CHECK(parse({"--version"}).command == Command::version);

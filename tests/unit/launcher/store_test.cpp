@@ -108,6 +108,29 @@ TEST_CASE("store: names, filesystems") {
   CHECK(default_image_name("/x/busybox.tar.gz") == "busybox");
   CHECK(default_image_name("/x/my layout/") == "my-layout");
   CHECK(default_image_name("/x/.hidden") == "hidden");
+  // Found by store_fuzz: derived names must be valid ones too.
+  CHECK(default_image_name("/x/my..image.tar") == "my.-image");
+  CHECK(valid_image_name(default_image_name("/x/" + std::string(300, 'a') + ".tar")));
+  // Found by store_fuzz: images/NAME.json, '/' as %2F, must fit in a file name.
+  CHECK(valid_image_name("registry.example.com:5000/org/team/project/image:v1"));
+  std::string slashes;
+  for (int i = 0; i < 90; ++i)
+    slashes += "a/";
+  CHECK_FALSE(valid_image_name(slashes + "a"));
+}
+
+// Found by store_fuzz: a damaged record was a json type_error, naming no file.
+TEST_CASE("store: a damaged image record is an error naming it") {
+  cinit::test::TempDir tmp;
+  const Store store(tmp.path() + "/root");
+  const std::string path = tmp.path() + "/root/images/x.json";
+  REQUIRE(cinit::write_file_atomic(path, R"({"name":"x","layers":[1],"config":{}})", 0600));
+  try {
+    (void)store.list_images();
+    FAIL("no error");
+  } catch (const SysError& e) {
+    CHECK(std::string(e.what()).find(path) != std::string::npos);
+  }
 }
 
 // Two imports of one name at once once shared the temp file images/.NAME.json.tmp: the second

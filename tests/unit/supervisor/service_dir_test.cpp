@@ -21,6 +21,23 @@ void write(const std::string& path, const std::string& text, mode_t mode) {
 
 } // namespace
 
+TEST_CASE("service names: what the supervisor supervises, and where sv looks") {
+  CHECK(service_name("nginx"));
+  CHECK(service_name("a.b-c_d"));
+  CHECK_FALSE(service_name(""));
+  CHECK_FALSE(service_name("."));
+  CHECK_FALSE(service_name(".."));
+  CHECK_FALSE(service_name(".meta"));
+  CHECK_FALSE(service_name("a/b"));
+  CHECK(service_path("/etc/service", "nginx") == "/etc/service/nginx");
+  CHECK(service_path("/etc/service", "nginx//") == "/etc/service/nginx");
+  CHECK(service_path("/etc/service", "/srv/x/") == "/srv/x");
+  CHECK(service_path("/etc/service", "./x") == "./x");
+  CHECK(service_path("/etc/service", "/") == "/");
+  // runit's sv: chdir("") fails, so an empty name is no directory at all.
+  CHECK(service_path("/etc/service", "").empty());
+}
+
 TEST_CASE("notification-fd parsing") {
   CHECK(parse_notification_fd("3") == 3);
   CHECK(parse_notification_fd("5\n") == 5);

@@ -3,6 +3,7 @@
 #include "supervisor/status.hpp"
 
 #include <catch.hpp>
+#include <limits>
 #include <string>
 
 using namespace cinit::supervisor;
@@ -105,6 +106,9 @@ TEST_CASE("sv status lines match runit's sv") {
   p.want_up = true;
   p.paused = true;
   CHECK(format_status("a", p, true, 1001) == "run: a: (pid 30) 1s, paused");
+  // Found by runit_status_fuzz (UBSan): a damaged record's time far in the past overflowed.
+  d.unix_seconds = std::numeric_limits<std::int64_t>::min() + 5;
+  CHECK(format_status("x", d, false, 1800000000) == "down: x: 9223372036854775807s, want up");
 }
 
 TEST_CASE("control letters are runsv's") {
