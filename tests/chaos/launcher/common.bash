@@ -28,7 +28,9 @@ traced() {
   [ "$MODE" = user ] && as=(-u "$TEST_USER")
   need_strace
   [ "${NOFOLLOW:-0}" = 1 ] || opts+=(-f)
-  strace -qq -o "$log" "${as[@]}" -E LAUNCHER_CONFIG -E HOME="$T/home" \
+  # TRACE_PIN=1: on one CPU, so that the launcher unpacks one layer at a time in one thread
+  # (unpack_parallelism follows the affinity): strace counts a call's Nth time per thread.
+  ${TRACE_PIN:+taskset -c 0} strace -qq -o "$log" "${as[@]}" -E LAUNCHER_CONFIG -E HOME="$T/home" \
     -E XDG_DATA_HOME="$T/data" -E XDG_CONFIG_HOME="$T/config" "${opts[@]}" \
     "$BIN/launcher" "$@"
 }

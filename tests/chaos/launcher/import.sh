@@ -11,9 +11,9 @@ kill_then_import() {
 
 test_sigkill_at_every_commit() {
   layered_image "$T/img"
-  # rename(2) is each commit: one per layer (bottom first), then the image record (written
-  # in a temp file, then renamed into images/).
-  local n=1
+  # rename(2) is each commit: one per layer, then the image record (written in a temp file,
+  # then renamed into images/). One CPU: the layers one after another, in one thread.
+  local n=1 TRACE_PIN=1
   while kill_then_import rename "$n"; do
     n=$((n + 1))
   done

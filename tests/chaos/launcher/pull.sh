@@ -33,6 +33,7 @@ test_pull_sigkill_at_every_commit_and_inside_a_layer() {
     kill_then_pull symlinkat "$i" || fail "no symlinkat #$i in the base layer"
   done
   launcher_gone
+  stop_registry # a chaos case leaves nothing running
   chaos_row "pull SIGKILLed after each layer blob and at the final rename ($((n - 1)) commits)" \
     "killed pull leaves no image; next pull completes" "every committed layer reused, debris swept"
   chaos_row "pull SIGKILLed while a layer streams in" "no image, no layer of it" \
@@ -44,6 +45,7 @@ test_two_pulls_of_one_image_at_once() {
   local rounds
   rounds=$(chaos_scale 1 5)
   twice_at_once "$rounds" pull -q "$REF" --name twin
+  stop_registry
   chaos_row "two pulls of one image at once, $rounds times" "both succeed" \
     "one image, each layer once"
 }

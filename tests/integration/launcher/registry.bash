@@ -55,9 +55,18 @@ YML
 _serve() {
   _registry_config "$1" "$2"
   docker-registry serve "$1/config.yml" >"$1/log" 2>&1 &
+  REG_PID=$!
   wait_for curl -s -o /dev/null --cacert "$1/ca.crt" \
     ${CLIENT_CA:+--cert "$CLIENT_CERT" --key "$CLIENT_KEY"} "https://127.0.0.1:$2/v2/" ||
     fail "registry did not start: $(tail -5 "$1/log")"
+}
+
+# stop_registry: ends the registry _serve started last, by its pid, and waits for it.
+stop_registry() {
+  [ -n "${REG_PID:-}" ] || return 0
+  kill "$REG_PID" 2>/dev/null
+  wait "$REG_PID" 2>/dev/null
+  REG_PID=
 }
 
 # _push DIR PORT SRC NAME [skopeo flags]: copies SRC (an oci: or other skopeo source) in.
