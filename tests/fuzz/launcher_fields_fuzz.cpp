@@ -70,7 +70,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<std::string> env;
   while (env.size() < 6 && in.remaining_bytes() > 0 && in.ConsumeBool())
     env.push_back(in.ConsumeRandomLengthString(48));
-  const GpuRequest req = gpu_request(field, env);
+  const GpuRequest req = gpu_request(field, "", env, nullptr);
   check(req.gpus.has_value() == !field.empty() && (!req.gpus || *req.gpus == field),
         "--gpus is taken as given");
   std::optional<std::string> visible;
