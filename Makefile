@@ -226,11 +226,12 @@ chaos: all $(TEST_HELPERS)
 	  CHAOS_ROWS=$(abspath $(BUILD))/chaos/rows-$(CHAOS_LEVEL).tsv tests/run.sh chaos
 
 # Sanitizers: dynamic (g++ rejects -static with ASan), own build tree, same tests, except the
-# cases that run cinit inside an image or the launcher inside a Debian 11 root: a dynamic,
-# sanitized program cannot start where there is no libasan (those cases run in `make test`
-# with the static programs); the bench scripts' own cases, which test no sanitized code; and
-# the SPANK plugin's, since a sanitized plugin cannot load into Slurm's unsanitized programs.
-ASAN_EXCLUDE := ^image/|^launcher/run/cinit_|^launcher/gpu/video_group|^launcher/distro/run_inside_debian|^bench/|^slurm/spank/
+# cases that run cinit inside an image (the Slurm cases all do) or the launcher inside a
+# Debian 11 root: a dynamic, sanitized program cannot start where there is no libasan (those
+# cases run in `make test` with the static programs); the bench scripts' own cases, which
+# test no sanitized code; and the SPANK plugin's, since a sanitized plugin cannot load into
+# Slurm's unsanitized programs.
+ASAN_EXCLUDE := ^image/|^launcher/run/cinit_|^launcher/gpu/video_group|^launcher/distro/run_inside_debian|^bench/|^slurm/
 asan: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) BUILD=build/asan SANITIZE=1 all build/asan/bin/unit_tests \
 	  $(patsubst $(BUILD)/%,build/asan/%,$(TEST_HELPERS))
