@@ -157,42 +157,21 @@ private:
     }
     progress_->started(index);
     TempDir tmp(store_, "pull");
-    Pipe pipe;
-    if (!make_pipe(pipe))
-      throw SysError("unable to create a pipe", {}, errno);
-    UnpackResult result;
-    std::exception_ptr unpack_error;
-    std::thread unpacker([&] {
-      try {
-        result = unpack_fd(pipe.read.get(), what, tmp.path(),
-                           {.layer = true, .expect_sha256 = hex, .expect_diff_id = job.diff_id});
-      } catch (...) {
-        unpack_error = std::current_exception();
-      }
-      pipe.read.reset(); // a writer still at work gets EPIPE and stops
-    });
-    std::exception_ptr fetch_error;
-    bool sink_closed = false;
-    try {
-      registry_.stream_blob(http, job.blob, [&](std::string_view chunk) {
-        progress_->add_bytes(index, chunk.size());
-        return write_full(pipe.write.get(), chunk);
-      });
-    } catch (const BlobSinkClosed&) {
-      sink_closed = true;
-    } catch (...) {
-      fetch_error = std::current_exception();
-    }
-    pipe.write.reset(); // EOF: the unpacker finishes (or sees the truncation)
-    unpacker.join();
-    // A failed download also makes the unpacker fail (a short stream): the download's error
-    // says more. A refused write means the unpacker stopped first: its error says why.
-    if (fetch_error && !sink_closed)
-      std::rethrow_exception(fetch_error);
-    if (unpack_error)
-      std::rethrow_exception(unpack_error);
-    if (sink_closed)
-      throw SysError("unable to unpack " + what + ": the unpacker stopped early");
+    // Streamed into the unpacker as it arrives; a refused write (BlobSinkClosed) means the
+    // unpacker stopped first, and its error says why.
+    const UnpackResult result = unpack_produced(
+        [&](int fd) {
+          try {
+            registry_.stream_blob(http, job.blob, [&](std::string_view chunk) {
+              progress_->add_bytes(index, chunk.size());
+              return write_full(fd, chunk);
+            });
+          } catch (const BlobSinkClosed&) {
+            return false;
+          }
+          return true;
+        },
+        what, tmp.path(), {.layer = true, .expect_sha256 = hex, .expect_diff_id = job.diff_id});
     warn_unpack_result(result, what);
     store_.commit_layer(tmp.path(), hex);
     tmp.release();
